@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The whole persistence API of scenariod. SQLite (WAL, foreign keys on,
+ * synchronous=NORMAL) is behind it; no SQL exists outside store/. Callers
+ * see ids, plain structs and cJSON documents, never SQLite types, so a second
+ * backend can be added without touching them.
+ *
+ * Threading: a struct store is used from one thread at a time (the loop
+ * thread). Blob writers are the exception: they touch only files and may be
+ * used from a worker thread; their rows are recorded by
+ * store_operation_finish() on the loop thread when an output that holds the
+ * file value is recorded.
+ *
+ * Errors: negative errno. -EBUSY when the database is locked past the busy
+ * timeout, -EEXIST on a constraint violation, -ENOENT for a missing row,
+ * -EPROTO when the file was written by a newer scenariod, -EIO otherwise.
+ * Functions that take `reterr_msg` set it (caller frees) to a sentence a
+ * person can act on when they fail.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct store;
+struct store_blob_writer;
+
+/* How long a claim on an execution lasts unless renewed. */
+#define STORE_LEASE_MS (30 * 1000)
+
+/* Opens (creating when needed) STATE_DIR/store.db and STATE_DIR/blobs/,
+ * applying pending schema migrations. `state_dir` may be ":memory:" for
+ * tests: the database is in memory and blobs go to a private temporary
+ * directory removed at close. */
+int store_open(const char *state_dir, struct store **ret, char **reterr_msg);
+/* Closes the store; accepts NULL; returns NULL. */
+struct store *store_close(struct store *store);
+/* The schema version this program writes (PRAGMA user_version). */
+int store_schema_version(void);
+/* Runs PRAGMA integrity_check; 0 when it says ok, -EIO (with the first
+ * problem in reterr_msg) otherwise. */
+int store_check_integrity(struct store *store, char **reterr_msg);
+/* An identity for lease owners: "host:pid:random", unique per process. */
+const char *store_owner(const struct store *store);
+/* Blob folder: STATE_DIR/blobs. */
+const char *store_blob_dir(const struct store *store);
+
+/* ---- scenarios and their state ---- */
+
+struct store_scenario_state {
+	bool enabled;		   /* false after deactivation or `scenarioctl disable` */
+	int consecutive_errors;	   /* runs in a row that ended in error (counted types only) */
+	int64_t last_run_at;	   /* epoch ms; 0 = never */
+	char *disabled_reason;	   /* owned; NULL when enabled */
+};
+
+/* Makes sure a row exists for `name` (first seen: enabled). */
+int store_scenario_ensure(struct store *store, const char *name);
+/* Fills *ret (caller calls store_scenario_state_done). -ENOENT when unknown. */
+int store_scenario_get(struct store *store, const char *name, struct store_scenario_state *ret);
+void store_scenario_state_done(struct store_scenario_state *state);
+int store_scenario_set_enabled(struct store *store, const char *name, bool enabled,
+			       const char *reason);
+/* Records the outcome of a run: `counts_as_error` adds one to the
+ * consecutive errors, `success` resets them. Returns the new count. */
+int store_scenario_record_outcome(struct store *store, const char *name, bool success,
+				  bool counts_as_error);
+/* Lists every known scenario with its state as a JSON array; caller frees. */
+int store_scenario_list(struct store *store, cJSON **ret);
+
+/* ---- executions ---- */
+
+struct store_counters {
+	int64_t operations;  /* as Fusion counts them (modules.md "Operations") */
+	int64_t bytes;	     /* data transferred: file bytes in and out */
+	int64_t duration_ms;
+	int64_t bundles;     /* trigger bundles processed */
+};
+
+/* Creates an execution in status "running", claimed by this process for
+ * STORE_LEASE_MS. `trigger` says what started it ("manual", "schedule",
+ * "webhook", "retry"); `resumes` is the execution an incomplete execution
+ * came from, or 0. */
+int store_execution_create(struct store *store, const char *scenario, const char *trigger,
+			   int64_t resumes, int64_t *ret_id);
+/* Extends this process's claim; -ENOENT when another process owns it now. */
+int store_execution_renew(struct store *store, int64_t id);
+/* Sets the final status (success, warning, error, incomplete), counters and
+ * the run's error (a {type, message, module} object or NULL), and releases the
+ * claim. */
+int store_execution_finish(struct store *store, int64_t id, const char *status,
+			   const struct store_counters *counters, const cJSON *error);
+/* Executions whose claim ran out while still "running": the process that
+ * ran them died. Returns a JSON array of {id, scenario, started_at}. */
+int store_execution_list_abandoned(struct store *store, cJSON **ret);
+/* Takes over an abandoned execution (an expired claim) for this process;
+ * -EBUSY when another live process holds it. */
+int store_execution_claim(struct store *store, int64_t id);
+
+struct store_execution_filter {
+	const char *scenario; /* NULL: all */
+	const char *status;   /* NULL: all */
+	int limit;	      /* 0: 50 */
+};
+
+/* Newest first: [{id, scenario, status, trigger, started_at, finished_at,
+ * operations, bytes, duration_ms, error, abandoned}] (times ISO 8601). */
+int store_execution_list(struct store *store, const struct store_execution_filter *filter,
+			 cJSON **ret);
+/* One execution with every operation in order:
+ * {id, scenario, status, …, operations_list: [{seq, module_id, module, bundle,
+ *  status, input, output, error, started_at, duration_ms}]}. -ENOENT. */
+int store_execution_get(struct store *store, int64_t id, cJSON **ret);
+
+/* ---- operations: one module run on one bundle ---- */
+
+/* Records that module `module_id` (of app module `module_name`) starts on
+ * one bundle, with its mapped input (NULL when confidential). Committed
+ * before the module runs, so a crash leaves the input on record. */
+int store_operation_begin(struct store *store, int64_t execution_id, const char *module_id,
+			  const char *module_name, const cJSON *input, int64_t *ret_id);
+/* Records the outcome: status ("success", "error", "warning"), the output
+ * bundles (a JSON array, or NULL when confidential) and the error object.
+ * File values inside `outputs` are recorded as blobs of the execution. */
+int store_operation_finish(struct store *store, int64_t operation_id, const char *status,
+			   const cJSON *outputs, const cJSON *error);
+
+/* ---- trigger cursors ---- */
+
+/* The stored cursor of a polling trigger, or *ret = NULL when none (caller
+ * frees). */
+int store_cursor_get(struct store *store, const char *scenario, const char *module_id,
+		     char **ret);
+int store_cursor_set(struct store *store, const char *scenario, const char *module_id,
+		     const char *cursor);
+
+/* ---- transactions ----
+ * Groups several calls into one commit (e.g. trigger bundles + cursor).
+ * Calls outside a transaction commit one by one. Not nestable. */
+int store_begin(struct store *store);
+int store_commit(struct store *store);
+int store_rollback(struct store *store);
+
+/* ---- blobs: file bytes, content-addressed under STATE_DIR/blobs ---- */
+
+/* Starts a blob written in pieces; bytes go to a temporary file in the blob
+ * folder, hashed as they arrive, never held in memory. `max_size` (0: no
+ * limit) makes a write past it fail with -EFBIG. */
+int store_blob_writer_new(struct store *store, int64_t max_size,
+			  struct store_blob_writer **ret);
+int store_blob_writer_write(struct store_blob_writer *writer, const void *data, size_t len);
+/* Bytes written so far. */
+int64_t store_blob_writer_size(const struct store_blob_writer *writer);
+/* Moves the bytes to blobs/XX/SHA256 (deduplicated) and returns the file
+ * value {name, size, mime, sha256, path}; frees the writer either way.
+ * `mime` may be NULL (guessed from the name). */
+int store_blob_writer_commit(struct store_blob_writer *writer, const char *name, const char *mime,
+			     cJSON **ret_file_value);
+/* Drops the temporary file and frees the writer; accepts NULL. */
+void store_blob_writer_abort(struct store_blob_writer *writer);
+/* Copies a file into the blob folder (streamed); blocking, so callers on
+ * the loop thread use the worker pool. */
+int store_blob_import_path(struct store *store, const char *path, const char *name,
+			   int64_t max_size, cJSON **ret_file_value);
+/* Checks that a file value points into this store's blob folder and that
+ * the blob exists; returns its path (borrowed from the value). */
+int store_blob_resolve(const struct store *store, const cJSON *file_value, const char **ret_path);
