@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scenarioctl's commands and what they share: where things live (cli.md
+ * "Where things live"), the exit codes, and the output helpers.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+/* cli.md "Exit codes". */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUN_ERROR = 1,
+	EXIT_INCOMPLETE = 3,
+	EXIT_USAGE = 64,
+	EXIT_INVALID = 65,
+	EXIT_UNREACHABLE = 69,
+	EXIT_INTERNAL = 70,
+};
+
+struct ctl {
+	const char *state_dir;	 /* borrowed from argv or the environment */
+	const char *scenarios;	 /* likewise */
+	const char *connections; /* likewise */
+	const char *socket;	 /* likewise */
+	bool json;		 /* --json: one JSON document on stdout */
+	char *owned[4];		 /* defaults computed from XDG variables; freed at exit */
+};
+
+/* Fills the locations from options already parsed, the environment and the
+ * defaults (root or user). */
+void ctl_paths_resolve(struct ctl *ctl);
+void ctl_done(struct ctl *ctl);
+/* A scenario given as a file path (has '/' or ends in .yaml/.yml) or as a
+ * name looked up in the scenarios folder. Caller frees. */
+char *ctl_scenario_path(const struct ctl *ctl, const char *file_or_name);
+
+/* Prints a JSON document on stdout (pretty when stdout is a terminal). */
+void ctl_print_json(const cJSON *doc);
+
+/* An aligned text table for people. */
+struct table;
+struct table *table_new(const char *const *headers);
+void table_add_row(struct table *table, const char *const *cells);
+void table_print(struct table *table, FILE *out);
+struct table *table_free(struct table *table);
+
+int cmd_validate(struct ctl *ctl, int argc, char **argv);
+int cmd_run(struct ctl *ctl, int argc, char **argv);
+int cmd_executions(struct ctl *ctl, int argc, char **argv);
+int cmd_execution(struct ctl *ctl, int argc, char **argv);

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An execution's life: the record is created and claimed, the walk
+ * (walk.c) runs on the loop while a timer keeps the claim alive, and at the
+ * end the status, counters and the scenario's outcome are stored before the
+ * caller hears of it. The walk itself lives in walk.c.
+ */
+#include "scenarios/executor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenarios/exec_internal.h"
+#include "util/json.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+static const char *const status_names[_EXECUTION_STATUS_MAX] = {
+	[EXECUTION_RUNNING] = "running", [EXECUTION_SUCCESS] = "success",
+	[EXECUTION_WARNING] = "warning", [EXECUTION_ERROR] = "error",
+	[EXECUTION_INCOMPLETE] = "incomplete",
+};
+
+const char *execution_status_to_string(enum execution_status status)
+{
+	if (status < 0 || status >= _EXECUTION_STATUS_MAX)
+		return NULL;
+	return status_names[status];
+}
+
+int execution_status_from_string(const char *name)
+{
+	for (int i = 0; i < _EXECUTION_STATUS_MAX; i++)
+		if (strcmp(status_names[i], name) == 0)
+			return i;
+	return -EINVAL;
+}
+
+static void index_flow(struct execution *exec, const struct flow *flow, bool in_handler);
+
+static void index_node(struct execution *exec, const struct flow *flow, size_t index,
+		       bool in_handler)
+{
+	const struct flow_node *node = flow->nodes[index];
+
+	exec->nodes = xrealloc(exec->nodes, (exec->node_count + 1) * sizeof(*exec->nodes));
+	exec->nodes[exec->node_count++] = (struct node_info){
+		.node = node,
+		.flow = flow,
+		.index = index,
+		.in_handler = in_handler,
+	};
+	for (size_t r = 0; r < node->route_count; r++)
+		index_flow(exec, &node->routes[r].flow, in_handler);
+	if (node->on_error)
+		index_flow(exec, &node->on_error->flow, true);
+}
+
+static void index_flow(struct execution *exec, const struct flow *flow, bool in_handler)
+{
+	for (size_t i = 0; i < flow->count; i++)
+		index_node(exec, flow, i, in_handler);
+}
+
+struct node_info *execution_node_info(struct execution *exec, const struct flow_node *node)
+{
+	for (size_t i = 0; i < exec->node_count; i++)
+		if (exec->nodes[i].node == node)
+			return &exec->nodes[i];
+	/* Every node was indexed at start; a miss is a programming error. */
+	abort();
+}
+
+void execution_record_error(struct execution *exec, const cJSON *error, bool decides_status)
+{
+	if (exec->error && !decides_status)
+		return;
+	cJSON_Delete(exec->error);
+	exec->error = cJSON_Duplicate(error, true);
+}
+
+static void on_lease_timer_closed(uv_handle_t *handle)
+{
+	struct execution *exec = container_of((uv_timer_t *)handle, struct execution, lease_timer);
+
+	exec->done(exec, exec->done_userdata);
+}
+
+static bool counts_as_error(const cJSON *error)
+{
+	/* scenario-format.md "Settings": these types do not count towards
+	 * max_consecutive_errors. */
+	static const char *const excluded[] = { "DataError", "DuplicateDataError",
+						"ConnectionError", "ModuleTimeoutError" };
+	const char *type = json_get_string(error, "type");
+
+	for (size_t i = 0; type && i < ELEMENTSOF(excluded); i++)
+		if (strcmp(type, excluded[i]) == 0)
+			return false;
+	return true;
+}
+
+void execution_finish(struct execution *exec)
+{
+	struct store *store = exec->env->store;
+	const struct scenario *sc = exec->scenario;
+
+	if (exec->status == EXECUTION_RUNNING)
+		exec->status = exec->had_warning ? EXECUTION_WARNING : EXECUTION_SUCCESS;
+	exec->counters.duration_ms = time_monotonic_ms() - exec->started_monotonic_ms;
+
+	/* A failure to write the final record leaves the execution "running"
+	 * with an expiring claim: it then shows as abandoned, which is the truth. */
+	store_execution_finish(store, exec->id, execution_status_to_string(exec->status),
+			       &exec->counters, exec->error);
+	if (exec->status == EXECUTION_ERROR) {
+		int errors = store_scenario_record_outcome(store, sc->name, false,
+							   counts_as_error(exec->error));
+
+		if (errors >= sc->settings.max_consecutive_errors &&
+		    sc->settings.max_consecutive_errors > 0)
+			store_scenario_set_enabled(store, sc->name, false,
+						   "deactivated after consecutive errors");
+	} else {
+		store_scenario_record_outcome(store, sc->name, true, false);
+	}
+
+	uv_timer_stop(&exec->lease_timer);
+	uv_close((uv_handle_t *)&exec->lease_timer, on_lease_timer_closed);
+}
+
+static void on_lease_timer(uv_timer_t *timer)
+{
+	struct execution *exec = container_of(timer, struct execution, lease_timer);
+
+	if (!exec->started) {
+		exec->started = true;
+		walk_start_cycle(exec);
+		walk_advance(exec);
+		return;
+	}
+	if (store_execution_renew(exec->env->store, exec->id) < 0)
+		execution_interrupt(exec, "another process took over this execution");
+}
+
+static cJSON *context_object(const char *key, const char *value)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, key, value);
+	return o;
+}
+
+int execution_start(const struct module_env *env, const struct scenario *scenario,
+		    const struct execution_options *options, execution_done_fn *done,
+		    void *userdata, struct execution **ret)
+{
+	const char *trigger = options && options->trigger ? options->trigger : "manual";
+	struct execution *exec;
+	char id_text[32];
+	int r;
+
+	r = store_scenario_ensure(env->store, scenario->name);
+	if (r < 0)
+		return r;
+	exec = xcalloc(1, sizeof(*exec));
+	exec->env = env;
+	exec->scenario = scenario;
+	exec->status = EXECUTION_RUNNING;
+	exec->trigger = xstrdup(trigger);
+	exec->now_ms = options && options->now_ms ? options->now_ms : time_now_ms();
+	exec->started_monotonic_ms = time_monotonic_ms();
+	exec->done = done;
+	exec->done_userdata = userdata;
+	exec->log = cJSON_CreateArray();
+	index_flow(exec, &scenario->flow, false);
+
+	r = store_execution_create(env->store, scenario->name, trigger, 0, &exec->id);
+	if (r < 0) {
+		exec->started = true; /* nothing to free but memory */
+		execution_free(exec);
+		return r;
+	}
+	snprintf(id_text, sizeof(id_text), "%lld", (long long)exec->id);
+	exec->execution_json = context_object("id", id_text);
+	exec->scenario_json = context_object("name", scenario->name);
+	exec->bundle_json = cJSON_CreateObject();
+	cJSON_AddNumberToObject(exec->bundle_json, "index", 1);
+	cJSON_AddNumberToObject(exec->bundle_json, "total", 1);
+
+	/* The first tick starts the walk, so `done` is never called from here. */
+	uv_timer_init(env->loop, &exec->lease_timer);
+	uv_timer_start(&exec->lease_timer, on_lease_timer, 0, STORE_LEASE_MS / 3);
+	*ret = exec;
+	return 0;
+}
+
+void execution_interrupt(struct execution *exec, const char *reason)
+{
+	if (exec->interrupted)
+		return;
+	exec->interrupted = true;
+	free(exec->interrupt_reason);
+	exec->interrupt_reason = xstrdup(reason);
+	if (exec->in_flight && exec->in_flight->desc->cancel)
+		exec->in_flight->desc->cancel(exec->in_flight);
+}
+
+struct execution *execution_free(struct execution *exec)
+{
+	if (!exec)
+		return NULL;
+	walk_clear(exec);
+	for (size_t i = 0; i < exec->node_count; i++)
+		cJSON_Delete(exec->nodes[i].last_error);
+	free(exec->nodes);
+	free(exec->trigger);
+	free(exec->stored_cursor);
+	free(exec->pending_cursor);
+	free(exec->interrupt_reason);
+	cJSON_Delete(exec->error);
+	cJSON_Delete(exec->log);
+	cJSON_Delete(exec->execution_json);
+	cJSON_Delete(exec->scenario_json);
+	cJSON_Delete(exec->bundle_json);
+	free(exec);
+	return NULL;
+}
+
+int64_t execution_id(const struct execution *exec)
+{
+	return exec->id;
+}
+
+enum execution_status execution_status(const struct execution *exec)
+{
+	return exec->status;
+}
+
+const struct store_counters *execution_counters(const struct execution *exec)
+{
+	return &exec->counters;
+}
+
+const cJSON *execution_error(const struct execution *exec)
+{
+	return exec->error;
+}
+
+const cJSON *execution_log(const struct execution *exec)
+{
+	return exec->log;
+}
+
+static const char *node_status(const struct node_info *ni)
+{
+	if (ni->errors > ni->warnings)
+		return "error";
+	if (ni->warnings > 0)
+		return "warning";
+	if (ni->bundles_in == 0)
+		return "skipped";
+	return "success";
+}
+
+cJSON *execution_summary(const struct execution *exec)
+{
+	cJSON *modules = cJSON_CreateArray();
+
+	for (size_t i = 0; i < exec->node_count; i++) {
+		const struct node_info *ni = &exec->nodes[i];
+		cJSON *m = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(m, "id", ni->node->id);
+		if (ni->node->kind == FLOW_ROUTER)
+			cJSON_AddStringToObject(m, "module", "router");
+		else
+			cJSON_AddStringToObject(m, "module", ni->node->module_name);
+		cJSON_AddNumberToObject(m, "bundles_in", (double)ni->bundles_in);
+		cJSON_AddNumberToObject(m, "bundles_out", (double)ni->bundles_out);
+		cJSON_AddStringToObject(m, "status", node_status(ni));
+		cJSON_AddItemToObject(m, "error",
+				      ni->last_error ? cJSON_Duplicate(ni->last_error, true) :
+						       cJSON_CreateNull());
+		cJSON_AddItemToArray(modules, m);
+	}
+	return modules;
+}

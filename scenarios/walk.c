@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The depth-first walk of bundles through the flow, as an explicit stack of
+ * frames so that a module may finish later (asynchronously) and the walk
+ * picks up exactly where it was. A BRANCH frame runs one node on one bundle
+ * path and becomes an OUTPUTS frame (a module's output bundles, each handed
+ * to the next node in turn), a ROUTES frame (a router) or is popped (a
+ * filter said no, the flow ended). Frames are allocated one by one so the
+ * binding a frame adds can be borrowed by every frame above it.
+ * EXECUTOR.md has the picture.
+ */
+#include "scenarios/exec_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/builtin/aggregator.h"
+#include "scenarios/mapping.h"
+#include "util/json.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+static struct frame *frame_push(struct execution *exec, enum frame_kind kind,
+				const struct flow *flow, size_t index, const struct binding *ctx)
+{
+	struct frame *f = xcalloc(1, sizeof(*f));
+
+	f->kind = kind;
+	f->flow = flow;
+	f->index = index;
+	f->ctx = ctx;
+	f->below = exec->top;
+	exec->top = f;
+	return f;
+}
+
+static void aggregations_free(struct aggregation *a)
+{
+	while (a) {
+		struct aggregation *next = a->next;
+
+		cJSON_Delete(a->values);
+		cJSON_Delete(a->keys);
+		free(a);
+		a = next;
+	}
+}
+
+struct frame *walk_frame_pop(struct execution *exec)
+{
+	struct frame *f = exec->top;
+
+	exec->top = f->below;
+	cJSON_Delete(f->outputs);
+	cJSON_Delete(f->error);
+	cJSON_Delete(f->resume_outputs);
+	aggregations_free(f->aggregations);
+	free(f);
+	return exec->top;
+}
+
+void walk_clear(struct execution *exec)
+{
+	while (exec->top)
+		walk_frame_pop(exec);
+}
+
+static const struct flow_node *frame_node(const struct frame *f)
+{
+	return f->flow->nodes[f->index];
+}
+
+/* The error an error handler route is running for, for {{error.*}}. */
+static const cJSON *handler_error(const struct frame *f)
+{
+	for (; f; f = f->below)
+		if (f->kind == FRAME_HANDLER)
+			return f->error;
+	return NULL;
+}
+
+static int eval_mapping(struct execution *exec, const struct frame *f, const struct mapping *m,
+			cJSON **ret, char **reterr_msg)
+{
+	struct eval_context ectx = { .exec = exec, .ctx = f->ctx, .error = handler_error(f) };
+	struct mapping_scope scope;
+
+	context_scope_init(&scope, &ectx);
+	return mapping_eval(m, &scope, ret, reterr_msg);
+}
+
+static int eval_template(struct execution *exec, const struct frame *f,
+			 const struct template *tmpl, cJSON **ret, char **reterr_msg)
+{
+	struct eval_context ectx = { .exec = exec, .ctx = f->ctx, .error = handler_error(f) };
+	struct mapping_scope scope;
+
+	if (!tmpl) {
+		*ret = cJSON_CreateObject();
+		return 0;
+	}
+	context_scope_init(&scope, &ectx);
+	return template_eval(tmpl, &scope, ret, reterr_msg);
+}
+
+static cJSON *error_json(enum error_type type, const char *message, const char *module_id)
+{
+	struct module_error e = { .type = type, .message = (char *)message };
+
+	return module_error_to_json(&e, module_id);
+}
+
+/*
+ * The one place a failed operation goes (scenario-format.md "Errors"): the
+ * module's error handler route when it takes this error type, else the
+ * default handling. Takes ownership of `error`. The frame on top is the one
+ * whose module failed.
+ */
+static void handle_failure(struct execution *exec, struct node_info *ni, cJSON *error)
+{
+	struct frame *f = exec->top;
+	const struct error_handler *handler = ni->node->on_error;
+	int type = error_type_from_string(json_get_string(error, "type"));
+
+	ni->errors++;
+	cJSON_Delete(ni->last_error);
+	ni->last_error = cJSON_Duplicate(error, true);
+	exec->cycle_failed = true;
+
+	if (exec->interrupted) {
+		cJSON_Delete(error);
+		walk_frame_pop(exec);
+		return;
+	}
+	if (handler && (handler->error_types == 0 ||
+			(type >= 0 && (handler->error_types & (1u << type))))) {
+		f->kind = FRAME_HANDLER;
+		f->failed = ni;
+		f->error = error;
+		if (handler->flow.count > 0)
+			frame_push(exec, FRAME_BRANCH, &handler->flow, 0, f->ctx);
+		return;
+	}
+
+	/* No handler took it. An error on the trigger never stores anything: a
+	 * ConnectionError or RateLimitError there ends the run with a warning and
+	 * the next scheduled run tries again. Everything else rolls back (the
+	 * incomplete-execution branches of the default handling plug in here). */
+	if (f->is_trigger && (type == ERROR_CONNECTION || type == ERROR_RATE_LIMIT)) {
+		execution_record_error(exec, error, false);
+		exec->had_warning = true;
+	} else {
+		execution_record_error(exec, error, true);
+		exec->status = EXECUTION_ERROR;
+	}
+	cJSON_Delete(error);
+	exec->stopping = true;
+}
+
+static void record_aggregate_operation(struct execution *exec, struct node_info *ni,
+				       const cJSON *outputs, int64_t collected)
+{
+	_cleanup_json_ cJSON *input = cJSON_CreateObject();
+	int64_t op;
+
+	cJSON_AddNumberToObject(input, "bundles", (double)collected);
+	if (store_operation_begin(exec->env->store, exec->id, ni->node->id, ni->node->module_name,
+				  exec->scenario->settings.confidential ? NULL : input, &op) == 0)
+		store_operation_finish(exec->env->store, op, "success",
+				       exec->scenario->settings.confidential ? NULL : outputs,
+				       NULL);
+	exec->counters.operations++;
+	ni->bundles_out += cJSON_GetArraySize(outputs);
+}
+
+/* The source module is done with the bundle that entered it: every
+ * aggregator it feeds closes its set and goes on from where it stands, with
+ * the bundle path as it was before the source. */
+static void close_aggregations(struct execution *exec, struct frame *source)
+{
+	struct aggregation *a = TAKE_PTR(source->aggregations);
+	struct aggregation *reversed = NULL;
+
+	/* Frames run top first: push the last aggregator first. */
+	while (a) {
+		struct aggregation *next = a->next;
+
+		a->next = reversed;
+		reversed = a;
+		a = next;
+	}
+	for (a = reversed; a; a = a->next) {
+		struct node_info *ni = (struct node_info *)a->aggregator;
+		const struct template *with = ni->node->with;
+		const cJSON *stop = NULL;
+		cJSON *outputs = NULL;
+		struct frame *f;
+
+		for (size_t k = 0; with && k < with->count; k++)
+			if (strcmp(with->keys[k], "stop_if_empty") == 0 &&
+			    with->children[k]->kind == TEMPLATE_CONSTANT)
+				stop = with->children[k]->constant;
+		if (aggregator_output_build(a->values, a->keys, cJSON_IsTrue(stop), &outputs) < 0 ||
+		    cJSON_GetArraySize(outputs) == 0) {
+			cJSON_Delete(outputs);
+			continue;
+		}
+		f = frame_push(exec, FRAME_OUTPUTS, ni->flow, ni->index, source->ctx);
+		f->outputs = outputs;
+		record_aggregate_operation(exec, ni, f->outputs, cJSON_GetArraySize(a->values));
+	}
+	aggregations_free(reversed);
+}
+
+static void open_aggregations(struct execution *exec, struct frame *f)
+{
+	const char *id = frame_node(f)->id;
+	struct aggregation **tail = &f->aggregations;
+
+	for (size_t i = 0; i < exec->node_count; i++) {
+		const struct node_info *ni = &exec->nodes[i];
+		const cJSON *source;
+
+		if (!ni->node->desc || ni->node->desc->kind != MODULE_AGGREGATOR)
+			continue;
+		source = NULL;
+		for (size_t k = 0; ni->node->with && k < ni->node->with->count; k++)
+			if (strcmp(ni->node->with->keys[k], "source") == 0 &&
+			    ni->node->with->children[k]->kind == TEMPLATE_CONSTANT)
+				source = ni->node->with->children[k]->constant;
+		if (!source)
+			continue;
+		_cleanup_free_ char *source_id = json_to_text(source);
+		if (strcmp(source_id, id) != 0)
+			continue;
+		*tail = xcalloc(1, sizeof(**tail));
+		(*tail)->aggregator = ni;
+		(*tail)->values = cJSON_CreateArray();
+		tail = &(*tail)->next;
+	}
+}
+
+static void step_outputs(struct execution *exec, struct frame *f)
+{
+	int total = cJSON_GetArraySize(f->outputs);
+	struct frame *child;
+
+	if (f->next < total) {
+		const cJSON *bundle = cJSON_GetArrayItem(f->outputs, f->next++);
+
+		if (f->is_trigger) {
+			exec->bundle_index = f->next;
+			exec->bundle_total = total;
+			exec->counters.bundles++;
+			cJSON_ReplaceItemInObjectCaseSensitive(exec->bundle_json, "index",
+							       cJSON_CreateNumber(f->next));
+			cJSON_ReplaceItemInObjectCaseSensitive(exec->bundle_json, "total",
+							       cJSON_CreateNumber(total));
+		}
+		child = frame_push(exec, FRAME_BRANCH, f->flow, f->index + 1, NULL);
+		child->own = (struct binding){ .id = frame_node(f)->id, .bundle = bundle,
+					       .parent = f->ctx };
+		child->ctx = &child->own;
+		return;
+	}
+	if (f->aggregations) {
+		close_aggregations(exec, f);
+		return;
+	}
+	walk_frame_pop(exec);
+}
+
+/* The trigger's or a module's outputs become the frame's outputs. */
+static void become_outputs(struct execution *exec, struct frame *f, cJSON *outputs)
+{
+	f->kind = FRAME_OUTPUTS;
+	f->outputs = outputs ? outputs : cJSON_CreateArray();
+	f->next = 0;
+	open_aggregations(exec, f);
+}
+
+static void finish_module(struct execution *exec, struct module_run *run, int r)
+{
+	struct node_info *ni = (struct node_info *)exec->in_flight_node;
+	struct frame *f = exec->top;
+	bool confidential = exec->scenario->settings.confidential;
+	const cJSON *line;
+
+	if (r < 0 && !run->failed)
+		module_run_fail(run, ERROR_UNEXPECTED, "module failed: %s", strerror(-r));
+	cJSON_ArrayForEach(line, run->log) {
+		cJSON *copy = cJSON_Duplicate(line, true);
+
+		cJSON_AddStringToObject(copy, "module", ni->node->id);
+		cJSON_AddItemToArray(exec->log, copy);
+	}
+	exec->counters.bytes += run->bytes;
+
+	if (run->failed) {
+		cJSON *error = module_error_to_json(&run->error, ni->node->id);
+
+		store_operation_finish(exec->env->store, exec->in_flight_operation, "error",
+				       confidential ? NULL : run->outputs, error);
+		handle_failure(exec, ni, error);
+	} else {
+		store_operation_finish(exec->env->store, exec->in_flight_operation, "success",
+				       confidential ? NULL : run->outputs, NULL);
+		ni->bundles_out += cJSON_GetArraySize(run->outputs);
+		if (f->is_trigger) {
+			free(exec->pending_cursor);
+			exec->pending_cursor = TAKE_PTR(run->new_cursor);
+			exec->trigger_emitted = cJSON_GetArraySize(run->outputs) > 0;
+		}
+		become_outputs(exec, f, TAKE_PTR(run->outputs));
+	}
+
+	cJSON_Delete(run->outputs);
+	cJSON_Delete(run->log);
+	free(run->new_cursor);
+	module_error_done(&run->error);
+	cJSON_Delete((cJSON *)run->input);
+	free(run);
+	exec->in_flight = NULL;
+	exec->in_flight_node = NULL;
+}
+
+static void on_module_done(struct module_run *run)
+{
+	struct execution *exec = run->done_data;
+
+	finish_module(exec, run, 0);
+	walk_advance(exec);
+}
+
+/* Evaluates the node's fields, records the operation and starts the module. */
+static void start_module(struct execution *exec, struct frame *f, struct node_info *ni)
+{
+	const struct flow_node *node = ni->node;
+	const struct module_env *env = exec->env;
+	_cleanup_free_ char *message = NULL;
+	cJSON *input = NULL;
+	struct module_run *run;
+	int64_t op;
+	int r;
+
+	ni->bundles_in++;
+	if (!ni->in_handler)
+		exec->counters.operations++;
+	r = eval_template(exec, f, node->with, &input, &message);
+	if (r == 0)
+		r = coerce_input(node->desc, input, &message);
+	if (r < 0) {
+		/* Record what could be mapped, so a person sees where it went wrong. */
+		if (store_operation_begin(env->store, exec->id, node->id, node->module_name,
+					  exec->scenario->settings.confidential ? NULL : input,
+					  &op) == 0) {
+			_cleanup_json_ cJSON *e = error_json(ERROR_DATA, message, node->id);
+
+			store_operation_finish(env->store, op, "error", NULL, e);
+		}
+		cJSON_Delete(input);
+		handle_failure(exec, ni, error_json(ERROR_DATA, message, node->id));
+		return;
+	}
+	r = store_operation_begin(env->store, exec->id, node->id, node->module_name,
+				  exec->scenario->settings.confidential ? NULL : input, &op);
+	if (r < 0) {
+		cJSON_Delete(input);
+		handle_failure(exec, ni,
+			       error_json(ERROR_UNEXPECTED,
+					  "cannot record the operation in the store", node->id));
+		return;
+	}
+	if (f->is_trigger && node->desc->kind == MODULE_TRIGGER_POLLING) {
+		free(exec->stored_cursor);
+		exec->stored_cursor = NULL;
+		store_cursor_get(env->store, exec->scenario->name, node->id, &exec->stored_cursor);
+	}
+
+	run = xcalloc(1, sizeof(*run));
+	*run = (struct module_run){
+		.env = env,
+		.desc = node->desc,
+		.input = input,
+		.connection = node->connection && env->find_connection ?
+				      env->find_connection(env->connections_userdata,
+							   node->connection) :
+				      NULL,
+		.execution_id = exec->id,
+		.scenario = exec->scenario->name,
+		.module_id = node->id,
+		.bundle_seq = (uint64_t)ni->bundles_in,
+		.cursor = f->is_trigger ? exec->stored_cursor : NULL,
+		.max_file_size = exec->scenario->settings.max_file_size,
+		.done = on_module_done,
+		.done_data = exec,
+	};
+	exec->in_flight = run;
+	exec->in_flight_node = ni;
+	exec->in_flight_operation = op;
+	r = node->desc->start(run);
+	if (r == MODULE_PENDING)
+		return;
+	finish_module(exec, run, r < 0 ? r : 0);
+}
+
+/* A bundle reaches an aggregator: its value joins the set of the nearest
+ * frame below that iterates the aggregator's source. */
+static void collect(struct execution *exec, struct frame *f, struct node_info *ni)
+{
+	_cleanup_free_ char *message = NULL;
+	_cleanup_json_ cJSON *input = NULL;
+	const char *source;
+	struct aggregation *a = NULL;
+	const cJSON *value, *group_by;
+
+	if (eval_template(exec, f, ni->node->with, &input, &message) < 0) {
+		handle_failure(exec, ni, error_json(ERROR_DATA, message, ni->node->id));
+		return;
+	}
+	for (struct frame *g = f->below; g && !a; g = g->below)
+		for (struct aggregation *cand = g->kind == FRAME_OUTPUTS ? g->aggregations : NULL;
+		     cand; cand = cand->next)
+			if (cand->aggregator == ni)
+				a = cand;
+	if (!a) {
+		handle_failure(exec, ni,
+			       error_json(ERROR_INCONSISTENCY,
+					  "the aggregator's source module does not iterate on "
+					  "this path",
+					  ni->node->id));
+		return;
+	}
+	ni->bundles_in++;
+	source = json_get_string(input, "source");
+	value = cJSON_GetObjectItemCaseSensitive(input, "value");
+	if (!value || cJSON_IsNull(value))
+		value = source ? context_lookup(f->ctx, source) : NULL;
+	cJSON_AddItemToArray(a->values, value ? cJSON_Duplicate(value, true) : cJSON_CreateNull());
+	group_by = cJSON_GetObjectItemCaseSensitive(input, "group_by");
+	if (group_by && !cJSON_IsNull(group_by)) {
+		if (!a->keys)
+			a->keys = cJSON_CreateArray();
+		cJSON_AddItemToArray(a->keys, cJSON_Duplicate(group_by, true));
+	}
+	walk_frame_pop(exec);
+}
+
+static bool passes_filter(struct execution *exec, struct frame *f, const struct mapping *when,
+			  struct node_info *ni)
+{
+	_cleanup_free_ char *message = NULL;
+	_cleanup_json_ cJSON *value = NULL;
+
+	if (!when)
+		return true;
+	if (eval_mapping(exec, f, when, &value, &message) < 0) {
+		_cleanup_free_ char *text = xasprintf("filter: %s", message);
+
+		handle_failure(exec, ni, error_json(ERROR_DATA, text, ni->node->id));
+		return false;
+	}
+	return mapping_truthy(value);
+}
+
+static void step_branch(struct execution *exec, struct frame *f)
+{
+	const struct flow_node *node;
+	struct node_info *ni;
+
+	if (f->index >= f->flow->count) {
+		walk_frame_pop(exec);
+		return;
+	}
+	node = frame_node(f);
+	ni = execution_node_info(exec, node);
+	if (node->when) {
+		if (!passes_filter(exec, f, node->when, ni)) {
+			if (exec->top == f && f->kind == FRAME_BRANCH)
+				walk_frame_pop(exec);
+			return;
+		}
+	}
+	if (node->kind == FLOW_ROUTER) {
+		ni->bundles_in++;
+		f->kind = FRAME_ROUTES;
+		f->route = 0;
+		return;
+	}
+	if (node->desc->kind == MODULE_AGGREGATOR) {
+		collect(exec, f, ni);
+		return;
+	}
+	start_module(exec, f, ni);
+}
+
+static void step_routes(struct execution *exec, struct frame *f)
+{
+	const struct flow_node *node = frame_node(f);
+	struct node_info *ni = execution_node_info(exec, node);
+
+	while (f->route < node->route_count) {
+		const struct route *route = &node->routes[f->route++];
+		_cleanup_free_ char *message = NULL;
+		_cleanup_json_ cJSON *value = NULL;
+
+		if (route->fallback)
+			continue;
+		if (route->when) {
+			if (eval_mapping(exec, f, route->when, &value, &message) < 0) {
+				_cleanup_free_ char *text =
+					xasprintf("route filter: %s", message);
+
+				handle_failure(exec, ni, error_json(ERROR_DATA, text, node->id));
+				return;
+			}
+			if (!mapping_truthy(value))
+				continue;
+		}
+		f->any_route_passed = true;
+		frame_push(exec, FRAME_BRANCH, &route->flow, 0, f->ctx);
+		return;
+	}
+	if (f->route == node->route_count) {
+		/* The fallback route takes the bundles that passed no other route. */
+		f->route++;
+		for (size_t i = 0; i < node->route_count && !f->any_route_passed; i++)
+			if (node->routes[i].fallback) {
+				frame_push(exec, FRAME_BRANCH, &node->routes[i].flow, 0, f->ctx);
+				return;
+			}
+	}
+	walk_frame_pop(exec);
+}
+
+/* The handler's flow (if any) has run: the directive decides what happens
+ * to the failing bundle, the bundles still to come and the run's status. */
+static void step_handler(struct execution *exec, struct frame *f)
+{
+	const struct error_handler *handler = f->failed->node->on_error;
+	struct node_info *ni = (struct node_info *)f->failed;
+	enum directive directive = handler->directive;
+	_cleanup_free_ char *message = NULL;
+	cJSON *output = NULL;
+
+	if (directive == DIRECTIVE_NONE)
+		directive = handler->flow.count > 0 ? DIRECTIVE_IGNORE : DIRECTIVE_ROLLBACK;
+	switch (directive) {
+	case DIRECTIVE_COMMIT:
+		execution_record_error(exec, f->error, false);
+		exec->stopping = true;
+		break;
+	case DIRECTIVE_RESUME:
+		if (eval_template(exec, f, handler->resume_output, &output, &message) < 0) {
+			cJSON *e = error_json(ERROR_DATA, message, ni->node->id);
+
+			execution_record_error(exec, e, true);
+			cJSON_Delete(e);
+			exec->status = EXECUTION_ERROR;
+			exec->stopping = true;
+			break;
+		}
+		ni->warnings++;
+		cJSON_Delete(TAKE_PTR(f->error));
+		f->resume_outputs = cJSON_CreateArray();
+		cJSON_AddItemToArray(f->resume_outputs, output);
+		become_outputs(exec, f, TAKE_PTR(f->resume_outputs));
+		return;
+	case DIRECTIVE_IGNORE:
+		ni->warnings++;
+		execution_record_error(exec, f->error, false);
+		walk_frame_pop(exec);
+		return;
+	case DIRECTIVE_BREAK:
+		/* TODO(incomplete executions): store the bundle as an incomplete
+		 * execution. Until that lands the bundle stops here and the run
+		 * ends with a warning, as Break's status says. */
+		ni->warnings++;
+		exec->had_warning = true;
+		execution_record_error(exec, f->error, false);
+		walk_frame_pop(exec);
+		return;
+	case DIRECTIVE_ROLLBACK:
+	default:
+		execution_record_error(exec, f->error, true);
+		exec->status = EXECUTION_ERROR;
+		exec->stopping = true;
+		break;
+	}
+}
+
+void walk_start_cycle(struct execution *exec)
+{
+	struct frame *f;
+
+	exec->cycle++;
+	exec->trigger_emitted = false;
+	exec->cycle_failed = false;
+	f = frame_push(exec, FRAME_BRANCH, &exec->scenario->flow, 0, NULL);
+	f->is_trigger = true;
+}
+
+/* The stack is empty: the trigger's bundles of this cycle are done. Commit
+ * the polling trigger's cursor (with commit_trigger_last only when the
+ * cycle succeeded) and decide whether to ask the trigger again. */
+static bool end_cycle(struct execution *exec)
+{
+	const struct scenario *sc = exec->scenario;
+	const struct flow_node *trigger = sc->flow.nodes[0];
+	bool polling = trigger->desc && trigger->desc->kind == MODULE_TRIGGER_POLLING;
+
+	if (polling && exec->pending_cursor &&
+	    !(sc->settings.commit_trigger_last && exec->cycle_failed))
+		store_cursor_set(exec->env->store, sc->name, trigger->id, exec->pending_cursor);
+	free(exec->pending_cursor);
+	exec->pending_cursor = NULL;
+	if (exec->stopping || !polling || !exec->trigger_emitted)
+		return false;
+	return exec->cycle < sc->settings.max_cycles;
+}
+
+static bool past_timeout(struct execution *exec)
+{
+	int64_t limit = exec->scenario->settings.timeout_ms;
+
+	return limit > 0 && time_monotonic_ms() - exec->started_monotonic_ms > limit;
+}
+
+void walk_advance(struct execution *exec)
+{
+	while (!exec->in_flight) {
+		if (!exec->stopping && (exec->interrupted || past_timeout(exec))) {
+			_cleanup_json_ cJSON *e = error_json(
+				ERROR_EXECUTION_INTERRUPTED,
+				exec->interrupt_reason ? exec->interrupt_reason :
+							 "the run took longer than its timeout; "
+							 "the remaining bundles were not processed",
+				NULL);
+
+			exec->interrupted = true;
+			exec->had_warning = true;
+			execution_record_error(exec, e, false);
+			exec->stopping = true;
+		}
+		if (exec->stopping)
+			walk_clear(exec);
+		if (!exec->top) {
+			if (end_cycle(exec)) {
+				walk_start_cycle(exec);
+				continue;
+			}
+			execution_finish(exec);
+			return;
+		}
+		switch (exec->top->kind) {
+		case FRAME_BRANCH:
+			step_branch(exec, exec->top);
+			break;
+		case FRAME_OUTPUTS:
+			step_outputs(exec, exec->top);
+			break;
+		case FRAME_ROUTES:
+			step_routes(exec, exec->top);
+			break;
+		case FRAME_HANDLER:
+			step_handler(exec, exec->top);
+			break;
+		}
+	}
+}
