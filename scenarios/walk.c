@@ -306,6 +306,8 @@ static void finish_module(struct execution *exec, struct module_run *run, int r)
 		store_operation_finish(exec->env->store, exec->in_flight_operation, "success",
 				       confidential ? NULL : run->outputs, NULL);
 		ni->bundles_out += cJSON_GetArraySize(run->outputs);
+		if (!f->is_trigger && !ni->in_handler)
+			exec->counters.operations++;
 		if (f->is_trigger) {
 			free(exec->pending_cursor);
 			exec->pending_cursor = TAKE_PTR(run->new_cursor);
@@ -344,7 +346,9 @@ static void start_module(struct execution *exec, struct frame *f, struct node_in
 	int r;
 
 	ni->bundles_in++;
-	if (!ni->in_handler)
+	/* fusion-semantics.md §1.3: the first module counts 1 per cycle even when
+	 * it fails or emits nothing; other modules count only when they succeed. */
+	if (f->is_trigger)
 		exec->counters.operations++;
 	r = eval_template(exec, f, node->with, &input, &message);
 	if (r == 0)
