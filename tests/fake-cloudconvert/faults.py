@@ -205,8 +205,10 @@ class Faults:
         return [rule.id for rule in rules]
 
     def clear(self):
+        """Drop every rule; generated ids start again at rule-1."""
         with self._lock:
             self._rules = []
+            self._numbers = itertools.count(1)
 
     def remove(self, rule_id):
         with self._lock:

@@ -567,20 +567,23 @@ def _input_list(value):
 
 
 def _cycle(specs):
-    """Names of tasks that sit on an input cycle (the graph must be acyclic)."""
+    """Names of the tasks on an input cycle (the graph must be acyclic)."""
     state = {}
-    on_cycle = []
+    path = []
+    on_cycle = set()
 
     def visit(name):
         state[name] = "visiting"
+        path.append(name)
         for dep in _input_list(specs[name].get("input")) or []:
             if state.get(dep) == "visiting":
-                on_cycle.append(name)
+                on_cycle.update(path[path.index(dep):])
             elif dep not in state:
                 visit(dep)
+        path.pop()
         state[name] = "done"
 
     for name in specs:
         if name not in state:
             visit(name)
-    return on_cycle
+    return sorted(on_cycle)

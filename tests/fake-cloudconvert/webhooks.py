@@ -8,22 +8,19 @@ finished) and a slow receiver never blocks the API.
 
 import hashlib
 import hmac
+import http.client
 import itertools
 import queue
 import secrets
 import string
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 
 from wire import iso, iso_ms, new_id, php_json
 
 EVENTS = ("job.created", "job.finished", "job.failed")
 USER_AGENT = "fake-cloudconvert-webhooks/1"
-
-# Receivers are local test servers: never route deliveries through an http_proxy.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -148,19 +145,30 @@ class Webhooks:
         self._settle(record, hook_id, status)
 
     def _post(self, url, body, signature):
-        request = urllib.request.Request(url, data=body, method="POST", headers={
-            "Content-Type": "application/json",
-            "CloudConvert-Signature": signature,
-            "User-Agent": USER_AGENT,
-        })
+        """One attempt: (status, None) or (None, network error text).
+
+        http.client rather than urllib: urllib rewrites header names to
+        "Cloudconvert-signature" and honours http_proxy; receivers are local.
+        """
+        parts = urllib.parse.urlsplit(url)
+        connection_class = (http.client.HTTPSConnection if parts.scheme == "https"
+                            else http.client.HTTPConnection)
+        target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
         try:
-            with _OPENER.open(request, timeout=self.timeout) as response:
+            connection = connection_class(parts.hostname, parts.port, timeout=self.timeout)
+            try:
+                connection.request("POST", target, body=body, headers={
+                    "Content-Type": "application/json",
+                    "CloudConvert-Signature": signature,
+                    "User-Agent": USER_AGENT,
+                })
+                response = connection.getresponse()
                 response.read()
                 return response.status, None
-        except urllib.error.HTTPError as err:
-            return err.code, None
-        except (urllib.error.URLError, OSError) as err:
-            return None, str(err)
+            finally:
+                connection.close()
+        except (OSError, http.client.HTTPException, ValueError) as err:
+            return None, "%s: %s" % (type(err).__name__, err)
 
     def _settle(self, record, hook_id, status):
         """Record the outcome; 410 Gone disables the webhook, exhausted retries mark it failing."""

@@ -189,12 +189,6 @@ def invalid_data(errors, status=422):
     return ApiError(status, "The given data was invalid.", "INVALID_DATA", errors)
 
 
-def not_found():
-    # The live message for a missing model is not recorded; this is Laravel's
-    # default wording with a machine code, so clients can tell it from routing.
-    return ApiError(404, "Not Found.", "NOT_FOUND")
-
-
 # --- lists -------------------------------------------------------------------
 
 

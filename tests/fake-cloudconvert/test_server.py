@@ -1,0 +1,884 @@
+#!/usr/bin/env python3
+"""Tests of the fake CloudConvert server: run `python3 tests/fake-cloudconvert/test_server.py`.
+
+The server runs as a subprocess on port 0, exactly as the integration
+harness starts it; the tests talk HTTP to it and compare what comes back
+with the SDK fixtures in fixtures/ and with the documented deterministic
+conversion rules.
+"""
+
+import base64
+import hashlib
+import hmac
+import http.client
+import http.server
+import io
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+import uuid
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "fixtures")
+sys.path.insert(0, HERE)
+
+import webhooks  # noqa: E402  (the signature helper under test)
+import wire  # noqa: E402
+
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), "rb") as source:
+        return source.read()
+
+
+def fixture_json(name):
+    return json.loads(fixture(name))
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def expected_convert(data, fmt):
+    """README rule: "FAKECC convert <fmt> <sha256 of input>\\n" + input bytes."""
+    return ("FAKECC convert %s %s\n" % (fmt, sha256(data))).encode() + data
+
+
+class FakeServer:
+    """The server as a subprocess, plus a tiny HTTP client for it."""
+
+    def __init__(self, *args):
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "server.py"), "--port", "0"] + list(args),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        ready, _, _ = select.select([self.process.stdout], [], [], 10)
+        line = self.process.stdout.readline().decode() if ready else ""
+        match = re.fullmatch(r"LISTENING (http://127\.0\.0\.1:(\d+))\n", line)
+        if not match:
+            self.process.kill()
+            raise RuntimeError("server did not start: %r %s" % (
+                line, self.process.stderr.read().decode()))
+        self.base = match.group(1)
+        self.port = int(match.group(2))
+
+    def stop(self):
+        """SIGTERM; returns the exit status (must be 0)."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(10)
+        finally:
+            self.process.stdout.close()
+            self.process.stderr.close()
+        return code
+
+    def request(self, method, target, body=None, headers=None, auth="test-key"):
+        """(status, headers, body bytes); `target` is a path or an absolute URL."""
+        parts = urllib.parse.urlsplit(target)
+        path = (parts.path + ("?" + parts.query if parts.query else "")) if parts.netloc \
+            else target
+        headers = dict(headers or {})
+        if auth:
+            headers["Authorization"] = "Bearer " + auth
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def json(self, method, target, body=None, expect=None, **kwargs):
+        status, headers, raw = self.request(method, target, body, **kwargs)
+        if expect is not None and status != expect:
+            raise AssertionError("%s %s: %d %s" % (method, target, status, raw[:500]))
+        return json.loads(raw) if raw else None
+
+    def admin(self, method, path, body=None):
+        return self.request(method, "/__admin/" + path, body, auth=None)
+
+    def add_faults(self, *rules):
+        status, _, raw = self.admin("POST", "faults", list(rules))
+        assert status == 201, raw
+        return json.loads(raw)["ids"]
+
+    def journal(self):
+        _, _, raw = self.admin("GET", "journal")
+        return [json.loads(line) for line in raw.decode().splitlines()]
+
+
+def multipart(fields, boundary="----fakeccboundary"):
+    """Encode [(name, value)] / [(name, (filename, bytes))] in the given order."""
+    out = io.BytesIO()
+    for name, value in fields:
+        out.write(b"--" + boundary.encode() + b"\r\n")
+        if isinstance(value, tuple):
+            out.write(b'Content-Disposition: form-data; name="%s"; filename="%s"\r\n'
+                      % (name.encode(), value[0].encode()))
+            out.write(b"Content-Type: application/octet-stream\r\n\r\n" + value[1] + b"\r\n")
+        else:
+            out.write(b'Content-Disposition: form-data; name="%s"\r\n\r\n' % name.encode())
+            out.write(str(value).encode() + b"\r\n")
+    out.write(b"--" + boundary.encode() + b"--\r\n")
+    return out.getvalue(), "multipart/form-data; boundary=" + boundary
+
+
+class Receiver:
+    """A local webhook endpoint recording raw deliveries; statuses scripted per path."""
+
+    def __init__(self):
+        self.requests = []
+        self.statuses = {}  # path -> list of statuses to answer, in turn (then 200)
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handle(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    receiver.requests.append((self.path, dict(self.headers), body))
+                    queue = receiver.statuses.get(self.path) or []
+                    status = queue.pop(0) if queue else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handle)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, predicate, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = [r for r in self.requests if predicate(r)]
+            if found:
+                return found
+            time.sleep(0.02)
+        raise AssertionError("no matching webhook delivery; got %r" % [
+            (p, b[:80]) for p, _, b in self.requests])
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --- tests without a server ------------------------------------------------------
+
+
+class SignatureTest(unittest.TestCase):
+    """The signing helper against the published test vectors (reference §8)."""
+
+    def test_php_fixture_vector(self):
+        self.assertEqual(webhooks.sign(fixture("php__webhook_job_finished_payload.json"),
+                                       "secret"),
+                         "576b653f726c85265a389532988f483b5c7d7d5f40cede5f5ddf9c3f02934f35")
+
+    def test_dotnet_fixture_vector(self):
+        self.assertEqual(webhooks.sign(fixture("dotnet__webhook_job_created_payload.json"),
+                                       "9E1I8fQSLM7WsH1Y2Zp0uurYfhLqdERu"),
+                         "88c3103f1d64282bf963af5dd8405ef26348af25b8903e10f0c288c11f0f907b")
+
+    def test_python_sdk_vector(self):
+        self.assertEqual(webhooks.sign(b"cloudconvert", "90sffs0d8fs0f9sf0"),
+                         "5c4c0691bce8a1a2af738b7073fe0627e792734813358c5f88a658819dd0a6d2")
+
+    def test_php_style_encoding_matches_laravel_vector(self):
+        """Re-encoding the payload PHP-style gives the exact bytes Laravel's test signs."""
+        body = wire.php_json(json.loads(fixture("php__webhook_job_finished_payload.json")))
+        self.assertEqual(len(body), 2519)
+        self.assertEqual(webhooks.sign(body, "secret"),
+                         "38c9a2e4db791ef8c9ca5f7300417376028fa55d5c875894137b1c312e5e3560")
+
+    def test_dotnet_payload_is_already_php_style(self):
+        raw = fixture("dotnet__webhook_job_created_payload.json")
+        self.assertEqual(wire.php_json(json.loads(raw)), raw)
+
+
+# --- tests against one running server ---------------------------------------------------
+
+
+class ServerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.journal_path = os.path.join(cls.tmp.name, "requests.jsonl")
+        cls.server = FakeServer("--processing-delay", "0.02", "--sync-timeout", "1",
+                                "--webhook-retry-delay", "0.05", "--journal", cls.journal_path,
+                                "--api-key", "test-key", "--api-key", "second-key",
+                                "--job-webhook-secret", "job-secret")
+        cls.receiver = Receiver()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.receiver.close()
+        code = cls.server.stop()
+        cls.tmp.cleanup()
+        assert code == 0, "server exit status %r after SIGTERM" % code
+
+    def setUp(self):
+        status, _, _ = self.server.admin("POST", "reset")
+        self.assertEqual(status, 204)
+        with self.receiver.lock:
+            self.receiver.requests.clear()
+            self.receiver.statuses.clear()
+
+    # --- helpers ---
+
+    def create_job(self, tasks, tag=None, **extra):
+        body = dict(tasks=tasks, **extra)
+        if tag is not None:
+            body["tag"] = tag
+        return self.server.json("POST", "/v2/jobs", body, expect=201)["data"]
+
+    def wait_job(self, job_id):
+        return self.server.json("GET", "/sync/v2/jobs/" + job_id, expect=200)["data"]
+
+    def task(self, job, name):
+        return next(t for t in job["tasks"] if t["name"] == name)
+
+    def upload(self, task, filename, data, auth=None, fields=None):
+        form = task["result"]["form"]
+        parts = fields if fields is not None else list(form["parameters"].items())
+        body, content_type = multipart(parts + [("file", (filename, data))])
+        return self.server.request("POST", form["url"], body, {"Content-Type": content_type},
+                                   auth=auth)
+
+    def raw_job(self, name, content, tag=None, then=None):
+        """import/raw -> [then] -> export/url; returns the finished job."""
+        tasks = {"import-1": {"operation": "import/raw", "file": content, "filename": name}}
+        last = "import-1"
+        if then:
+            tasks["work"] = dict(then, input=["import-1"])
+            last = "work"
+        tasks["export"] = {"operation": "export/url", "input": last}
+        return self.wait_job(self.create_job(tasks, tag)["id"])
+
+    def download(self, job, name="export", auth=None):
+        url = self.task(job, name)["result"]["files"][0]["url"]
+        return self.server.request("GET", url, auth=auth)
+
+    def upload_job(self, tag="flow"):
+        return self.create_job({
+            "import-1": {"operation": "import/upload"},
+            "convert": {"operation": "convert", "input": "import-1", "output_format": "pdf"},
+            "export": {"operation": "export/url", "input": "convert"},
+        }, tag)
+
+    # --- fixture shapes ---
+
+    def test_job_and_task_keys_match_fixtures(self):
+        created = self.upload_job()
+        upload_fixture = fixture_json("dotnet__upload_task_created.json")["data"]
+        waiting = self.task(created, "import-1")
+        self.assertEqual(list(waiting), list(upload_fixture))
+        self.assertEqual(list(waiting["result"]["form"]["parameters"]),
+                         list(upload_fixture["result"]["form"]["parameters"]))
+        self.assertEqual(waiting["message"], "Waiting for file upload")
+        self.assertEqual(created["status"], "waiting")
+
+        self.assertEqual(self.upload(waiting, "in.txt", b"x")[0], 201)
+        job = self.wait_job(created["id"])
+        finished = fixture_json("node__job_finished.json")["data"]
+        self.assertEqual(list(job), list(finished))
+        by_operation = {t["operation"]: t for t in finished["tasks"]}
+        for task in job["tasks"]:
+            reference = by_operation["import/url" if task["operation"] == "import/upload"
+                                     else task["operation"]]
+            self.assertEqual(list(task), list(reference), task["operation"])
+            self.assertEqual(list(task["result"]["files"][0]),
+                             list(reference["result"]["files"][0]))
+            for key in ("created_at", "started_at", "ended_at"):
+                self.assertRegex(task[key], TIMESTAMP)
+            uuid.UUID(task["id"])
+
+    def test_user_list_and_error_keys_match_fixtures(self):
+        user = self.server.json("GET", "/v2/users/me", expect=200)["data"]
+        self.assertLessEqual(set(fixture_json("php__user.json")["data"]), set(user))
+        self.assertEqual(list(user)[:5], list(fixture_json("php__user.json")["data"])[:5])
+
+        self.upload_job()
+        page = self.server.json("GET", "/v2/jobs", expect=200)
+        reference = fixture_json("php__jobs.json")
+        self.assertEqual(list(page), list(reference))
+        self.assertEqual(list(page["links"]), list(reference["links"]))
+        self.assertEqual(list(page["meta"]), list(reference["meta"]))
+        self.assertLessEqual(set(reference["data"][0]), set(page["data"][0]))
+        self.assertNotIn("tasks", page["data"][0])
+
+        self.server.add_faults({"path": "^/v2/jobs$", "action": "credits_exceeded", "times": 1})
+        status, _, raw = self.server.request("POST", "/v2/jobs", {"tasks": {}})
+        self.assertEqual(status, 402)
+        self.assertEqual(json.loads(raw), fixture_json("php__error402.json"))
+        status, _, raw = self.server.request("POST", "/v2/jobs", {"tasks": {}})
+        self.assertEqual(status, 422)
+        self.assertEqual(list(json.loads(raw)), list(fixture_json("php__error400.json")))
+
+    def test_wire_format_api_and_sync_hosts(self):
+        job = self.raw_job("a.txt", "x")
+        status, headers, raw = self.server.request("GET", "/v2/jobs/" + job["id"])
+        self.assertEqual(status, 200)
+        self.assertIn(b'"self":"http:\\/\\/127.0.0.1:', raw)
+        self.assertNotIn(b" ", raw)  # compact
+        self.assertEqual(headers["Content-Type"], "application/json")
+        self.assertEqual(headers["X-Ratelimit-Limit"], "500")
+        self.assertTrue(int(headers["X-Ratelimit-Remaining"]) < 500)
+
+        status, headers, raw = self.server.request("GET", "/sync/v2/jobs/" + job["id"])
+        self.assertEqual(status, 200)
+        self.assertNotIn(b"\\/", raw)
+        self.assertEqual(headers["Content-Type"], "application/json; charset=utf-8")
+        self.assertNotIn("X-Ratelimit-Limit", headers)
+        self.assertTrue(headers["ETag"].startswith('W/"'))
+
+    # --- the main flow ---
+
+    def test_upload_convert_export_download(self):
+        data = b"hello\x00world\n" * 100
+        created = self.upload_job()
+        status, headers, raw = self.upload(self.task(created, "import-1"), "report.docx", data)
+        self.assertEqual(status, 201, raw)
+        self.assertEqual(headers["Content-Type"], "application/xml")
+        self.assertIn(b"<PostResponse>", raw)
+        self.assertTrue(headers["Location"].endswith("/report.docx"))
+
+        job = self.wait_job(created["id"])
+        self.assertEqual(job["status"], "finished")
+        self.assertEqual(self.task(job, "import-1")["result"]["files"],
+                         [{"filename": "report.docx", "size": len(data)}])
+        convert = self.task(job, "convert")
+        self.assertEqual((convert["credits"], convert["engine"]), (1, "fake"))
+        exported = self.task(job, "export")["result"]["files"][0]
+        self.assertEqual(exported["filename"], "report.pdf")
+        self.assertEqual(exported["size"], len(expected_convert(data, "pdf")))
+
+        status, headers, body = self.download(job)
+        self.assertEqual(status, 200)
+        self.assertEqual(body, expected_convert(data, "pdf"))
+        self.assertEqual(headers["Content-Type"], "application/pdf")
+        self.assertEqual(headers["Content-Disposition"], 'attachment; filename="report.pdf"')
+
+    def test_download_refuses_authorization_and_bad_signatures(self):
+        job = self.raw_job("a.txt", "abc")
+        status, _, body = self.download(job, auth="test-key")
+        self.assertEqual(status, 400)
+        self.assertIn(b"must not carry an Authorization header", body)
+        url = self.task(job, "export")["result"]["files"][0]["url"]
+        tampered = url.replace("Expires=", "Expires=1")
+        self.assertEqual(self.server.request("GET", tampered, auth=None)[0], 403)
+        self.assertEqual(self.server.request("GET", url.split("?")[0], auth=None)[0], 403)
+
+    def test_upload_rejections(self):
+        task = self.task(self.upload_job(), "import-1")
+        params = list(task["result"]["form"]["parameters"].items())
+        status, _, body = self.upload(task, "a.txt", b"x", auth="test-key")
+        self.assertEqual((status, b"Authorization" in body), (400, True))
+        body, content_type = multipart([("file", ("a.txt", b"x"))] + params)
+        status, _, raw = self.server.request("POST", task["result"]["form"]["url"], body,
+                                             {"Content-Type": content_type}, auth=None)
+        self.assertEqual(status, 400)
+        self.assertIn(b"last field", raw)
+        status, _, raw = self.upload(task, "a.txt", b"x", fields=params[1:])
+        self.assertEqual(status, 403, raw)
+        changed = [(k, v + "x" if k == "X-Amz-Date" else v) for k, v in params]
+        self.assertEqual(self.upload(task, "a.txt", b"x", fields=changed)[0], 403)
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=5)
+        body, content_type = multipart(params + [("file", ("a.txt", b"x"))])
+        connection.request("POST", "/storage/tasks", body=iter([body]),
+                           headers={"Content-Type": content_type}, encode_chunked=True)
+        self.assertEqual(connection.getresponse().status, 411)
+        connection.close()
+        # Nothing above was accepted: the task still waits for its file.
+        self.assertEqual(self.server.json("GET", "/v2/tasks/" + task["id"])["data"]["status"],
+                         "waiting")
+
+    # --- deterministic outputs ---
+
+    def test_archive_makes_real_zip_and_tar(self):
+        tasks = {
+            "import-1": {"operation": "import/raw", "file": "first", "filename": "a.txt"},
+            "import-2": {"operation": "import/base64", "filename": "a.txt",
+                         "file": base64.b64encode(b"\x00\x01second").decode()},
+            "zip": {"operation": "archive", "input": ["import-1", "import-2"],
+                    "output_format": "zip"},
+            "tgz": {"operation": "archive", "input": ["import-2", "import-1"],
+                    "output_format": "tar.gz", "filename": "bundle.tar.gz"},
+            "export": {"operation": "export/url", "input": ["zip", "tgz"]},
+        }
+        job = self.wait_job(self.create_job(tasks)["id"])
+        self.assertEqual(job["status"], "finished", job)
+        files = self.task(job, "export")["result"]["files"]
+        self.assertEqual([f["filename"] for f in files], ["a.zip", "bundle.tar.gz"])
+        archive = zipfile.ZipFile(io.BytesIO(self.server.request("GET", files[0]["url"],
+                                                                 auth=None)[2]))
+        self.assertIsNone(archive.testzip())
+        self.assertEqual(archive.namelist(), ["a.txt", "a-2.txt"])
+        self.assertEqual(archive.read("a-2.txt"), b"\x00\x01second")
+        packed = self.server.request("GET", files[1]["url"], auth=None)[2]
+        with tarfile.open(fileobj=io.BytesIO(packed), mode="r:gz") as tar:
+            self.assertEqual(tar.getnames(), ["a.txt", "a-2.txt"])
+            self.assertEqual(tar.extractfile("a-2.txt").read(), b"first")
+
+    def test_other_operations_outputs(self):
+        merge = {
+            "import-1": {"operation": "import/raw", "file": "one", "filename": "x.pdf"},
+            "import-2": {"operation": "import/raw", "file": "two", "filename": "y.docx"},
+            "merge": {"operation": "merge", "input": ["import-2", "import-1"],
+                      "output_format": "pdf"},
+            "shot": {"operation": "capture-website", "url": "https://example.com/a/b",
+                     "output_format": "png"},
+            "url": {"operation": "import/url", "url": "https://example.com/files/r%20s.csv"},
+            "optimize": {"operation": "optimize", "input": "import-1", "profile": "print",
+                         "filename": "small.pdf"},
+            "meta": {"operation": "metadata", "input": "import-1"},
+            "export": {"operation": "export/url", "input": ["merge", "shot", "url",
+                                                           "optimize"]},
+        }
+        job = self.wait_job(self.create_job(merge)["id"])
+        self.assertEqual(job["status"], "finished", job)
+        files = self.task(job, "export")["result"]["files"]
+        got = {f["filename"]: self.server.request("GET", f["url"], auth=None)[2] for f in files}
+        self.assertEqual(got["y.pdf"], (
+            b"FAKECC merge pdf 2\n"
+            b"FAKECC file y.docx 3 " + sha256(b"two").encode() + b"\ntwo"
+            b"FAKECC file x.pdf 3 " + sha256(b"one").encode() + b"\none"))
+        url = b"https://example.com/a/b"
+        self.assertEqual(got["example.com.png"],
+                         b"FAKECC capture-website png " + sha256(url).encode() + b"\n" + url +
+                         b"\n")
+        self.assertEqual(got["r s.csv"],
+                         b"FAKECC import/url https://example.com/files/r%20s.csv\n")
+        self.assertEqual(got["small.pdf"],
+                         b"FAKECC optimize print " + sha256(b"one").encode() + b"\none")
+        self.assertEqual(self.task(job, "meta")["result"]["metadata"]["SHA256"], sha256(b"one"))
+
+    # --- failures inside jobs ---
+
+    def test_input_task_failed_propagates(self):
+        self.server.add_faults({"action": "fail_task", "operation": "import/raw",
+                                "code": "SANDBOX_FILE_NOT_ALLOWED",
+                                "message": "The file a.txt is not whitelisted for sandbox use"})
+        job = self.raw_job("a.txt", "x", then={"operation": "convert", "output_format": "pdf"})
+        self.assertEqual(job["status"], "error")
+        root = self.task(job, "import-1")
+        self.assertEqual((root["status"], root["code"]), ("error", "SANDBOX_FILE_NOT_ALLOWED"))
+        for name in ("work", "export"):
+            task = self.task(job, name)
+            self.assertEqual((task["status"], task["code"], task["message"]),
+                             ("error", "INPUT_TASK_FAILED", "Input task has failed"))
+            self.assertIsNone(task["started_at"])
+            self.assertRegex(task["ended_at"], TIMESTAMP)
+
+    def test_ignore_error_keeps_job_finished(self):
+        self.server.add_faults({"action": "fail_task", "task": "optional"})
+        job = self.wait_job(self.create_job({
+            "optional": {"operation": "import/raw", "file": "x", "filename": "x.txt",
+                         "ignore_error": True},
+            "import-1": {"operation": "import/raw", "file": "y", "filename": "y.txt"},
+            "export": {"operation": "export/url", "input": "import-1"},
+        })["id"])
+        self.assertEqual((job["status"], self.task(job, "optional")["status"]),
+                         ("finished", "error"))
+
+    # --- lists ---
+
+    def test_pagination_and_filters(self):
+        ids = [self.create_job({"i": {"operation": "import/upload"}}, "page")["id"]
+               for _ in range(5)]
+        self.create_job({"i": {"operation": "import/upload"}}, "other")
+        query = "/v2/jobs?filter%5Btag%5D=page&per_page=2"
+        first = self.server.json("GET", query, expect=200)
+        self.assertEqual([j["id"] for j in first["data"]], ids[::-1][:2])
+        self.assertEqual(first["meta"]["current_page"], 1)
+        self.assertEqual((first["meta"]["from"], first["meta"]["to"]), (1, 2))
+        self.assertEqual(first["meta"]["per_page"], 2)
+        self.assertIsNone(first["links"]["prev"])
+        third = self.server.json("GET", self.server.json("GET", first["links"]["next"])
+                                 ["links"]["next"])
+        self.assertEqual([j["id"] for j in third["data"]], [ids[0]])
+        self.assertEqual((third["meta"]["from"], third["meta"]["to"]), (5, 5))
+        self.assertIsNone(third["links"]["next"])
+        self.assertIn("page=2", third["links"]["prev"])
+        waiting = self.server.json("GET", "/v2/jobs?filter[status]=waiting&include=tasks")
+        self.assertEqual(len(waiting["data"]), 6)
+        self.assertIn("tasks", waiting["data"][0])
+        self.assertEqual(self.server.json("GET", "/v2/jobs?filter[status]=finished")["data"], [])
+        tasks = self.server.json("GET", "/v2/tasks?filter[job_id]=%s&filter[operation]="
+                                 "import%%2Fupload" % ids[0])["data"]
+        self.assertEqual([t["job_id"] for t in tasks], [ids[0]])
+
+    # --- auth and validation ---
+
+    def test_auth(self):
+        for auth in (None, "wrong-key"):
+            status, _, raw = self.server.request("GET", "/v2/users/me", auth=auth)
+            self.assertEqual((status, json.loads(raw)), (401, {"message": "Unauthenticated."}))
+        self.assertEqual(self.server.request("GET", "/sync/v2/jobs/x", auth=None)[0], 401)
+        self.assertEqual(self.server.request("GET", "/v2/users/me", auth="second-key")[0], 200)
+        self.assertEqual(self.server.request("GET", "/v2/operations", auth=None)[0], 200)
+
+    def test_validation_and_lookup_errors(self):
+        cases = [
+            ({}, "tasks"),
+            ({"tasks": {"c": {"operation": "convert", "input": "nope", "output_format": "pdf"}}},
+             "tasks.c.input"),
+            ({"tasks": {"a": {"operation": "convert", "input": "b", "output_format": "pdf"},
+                        "b": {"operation": "convert", "input": "a", "output_format": "pdf"}}},
+             "tasks.a.input"),
+            ({"tasks": {"u": {"operation": "import/url", "url": "not a url"}}}, "tasks.u.url"),
+            ({"tasks": {"x": {"operation": "teleport"}}}, "tasks.x.operation"),
+        ]
+        for body, field in cases:
+            status, _, raw = self.server.request("POST", "/v2/jobs", body)
+            self.assertEqual(status, 422, body)
+            self.assertEqual(json.loads(raw)["code"], "INVALID_DATA")
+            self.assertIn(field, json.loads(raw)["errors"])
+        self.assertEqual(self.server.request("GET", "/v2/jobs/not-a-uuid")[0], 500)
+        self.assertEqual(self.server.request("GET", "/v2/jobs/" + str(uuid.uuid4()))[0], 404)
+        self.assertEqual(self.server.request("GET", "/v2/nothing/here")[0], 404)
+        status, headers, _ = self.server.request("PUT", "/v2/jobs")
+        self.assertEqual((status, headers.get("Allow")), (405, "POST, GET"))
+
+    # --- standalone tasks ---
+
+    def test_standalone_tasks_retry_cancel_delete(self):
+        imported = self.server.json("POST", "/v2/import/raw", {"file": "data", "filename": "d.md"},
+                                    expect=201)["data"]
+        self.assertIsNone(imported["job_id"])
+        self.assertNotIn("name", imported)
+        self.server.add_faults({"action": "fail_task", "operation": "convert", "times": 1,
+                                "code": "CONVERSION_FAILED", "message": "boom"})
+        converted = self.server.json("POST", "/v2/convert", {
+            "input": imported["id"], "output_format": "html"}, expect=201)["data"]
+        failed = self.server.json("GET", "/sync/v2/tasks/" + converted["id"])["data"]
+        self.assertEqual((failed["status"], failed["code"], failed["message"]),
+                         ("error", "CONVERSION_FAILED", "boom"))
+
+        retried = self.server.json("POST", "/v2/tasks/%s/retry" % converted["id"],
+                                   expect=201)["data"]
+        self.assertEqual(retried["retry_of_task_id"], converted["id"])
+        done = self.server.json("GET", "/sync/v2/tasks/" + retried["id"])["data"]
+        self.assertEqual(done["status"], "finished")
+        detail = self.server.json("GET", "/v2/tasks/%s?include=retries,depends_on_tasks,payload"
+                                  % converted["id"])["data"]
+        self.assertEqual([t["id"] for t in detail["retries"]], [retried["id"]])
+        self.assertEqual(detail["depends_on_tasks"][0]["id"], imported["id"])
+        self.assertEqual(detail["payload"], {"operation": "convert", "input": [imported["id"]],
+                                             "output_format": "html"})
+
+        status, _, raw = self.server.request("POST", "/v2/tasks/%s/cancel" % retried["id"])
+        self.assertEqual(status, 422)
+        self.assertEqual(json.loads(raw)["errors"],
+                         {"status": ["Cannot change status: task already completed."]})
+        waiting = self.server.json("POST", "/v2/import/upload", {}, expect=201)["data"]
+        cancelled = self.server.json("POST", "/v2/tasks/%s/cancel" % waiting["id"],
+                                     expect=200)["data"]
+        self.assertEqual((cancelled["status"], cancelled["code"]), ("error", "CANCELLED"))
+        self.assertEqual(self.server.request("DELETE", "/v2/tasks/" + imported["id"])[0], 204)
+        self.assertEqual(self.server.request("GET", "/v2/tasks/" + imported["id"])[0], 404)
+        listed = self.server.json("GET", "/v2/tasks?filter[operation]=convert&"
+                                  "filter[status]=finished")["data"]
+        self.assertEqual([t["id"] for t in listed], [retried["id"]])
+
+    def test_delete_job_removes_downloads(self):
+        job = self.raw_job("a.txt", "abc")
+        self.assertEqual(self.server.request("DELETE", "/v2/jobs/" + job["id"])[0], 204)
+        self.assertEqual(self.download(job)[0], 404)
+        self.assertEqual(self.server.request("GET", "/v2/jobs/" + job["id"])[0], 404)
+
+    def test_operations_catalogue(self):
+        query = "/v2/operations?filter[operation]=convert&filter[input_format]=docx" \
+                "&filter[output_format]=pdf"
+        rows = self.server.json("GET", query, auth=None)["data"]
+        self.assertEqual([r["engine"] for r in rows], ["office"])
+        self.assertNotIn("options", rows[0])
+        rows = self.server.json("GET", query + "&alternatives=true&include=options%2C"
+                                "engine_versions", auth=None)["data"]
+        self.assertEqual([r["engine"] for r in rows], ["office", "libreoffice"])
+        self.assertIn("options", rows[0])
+        self.assertIn("engine_versions", rows[0])
+
+    def test_sync_create_and_redirect(self):
+        tasks = {"i": {"operation": "import/raw", "file": "z", "filename": "z.txt"},
+                 "c": {"operation": "convert", "input": "i", "output_format": "pdf"},
+                 "e": {"operation": "export/url", "input": "c"}}
+        status, headers, _ = self.server.request("POST", "/sync/v2/jobs",
+                                                 {"tasks": tasks, "redirect": True})
+        self.assertEqual(status, 302)
+        status, _, body = self.server.request("GET", headers["Location"], auth=None)
+        self.assertEqual((status, body), (200, expected_convert(b"z", "pdf")))
+        job = self.server.json("POST", "/sync/v2/jobs", {"tasks": tasks}, expect=201)["data"]
+        self.assertEqual(job["status"], "finished")
+
+    # --- faults ---
+
+    def test_fault_rate_limit(self):
+        self.server.add_faults({"method": "GET", "path": "^/v2/users/me$",
+                                "action": "rate_limit", "times": 2, "retry_after": 3})
+        for _ in range(2):
+            status, headers, raw = self.server.request("GET", "/v2/users/me")
+            self.assertEqual((status, headers["Retry-After"]), (429, "3"))
+            self.assertEqual(headers["X-Ratelimit-Remaining"], "0")
+        self.assertEqual(self.server.request("GET", "/v2/users/me")[0], 200)
+
+    def test_fault_402_variants_and_422(self):
+        self.server.add_faults(
+            {"path": "^/v2/jobs$", "method": "POST", "action": "too_many_jobs", "times": 1},
+            {"path": "^/v2/jobs$", "method": "POST", "action": "invalid_data", "times": 1,
+             "errors": {"tasks.c.output_format": ["The output format is invalid."]}})
+        status, _, raw = self.server.request("POST", "/v2/jobs", {})
+        self.assertEqual(status, 402)
+        self.assertEqual(json.loads(raw)["message"], "You have started too many jobs at once")
+        status, _, raw = self.server.request("POST", "/v2/jobs", {})
+        self.assertEqual((status, json.loads(raw)["errors"]),
+                         (422, {"tasks.c.output_format": ["The output format is invalid."]}))
+
+    def test_fault_server_errors(self):
+        for code in (500, 502, 503):
+            self.server.add_faults({"path": "^/v2/users/me$", "action": "server_error",
+                                    "status": code, "times": 1})
+            status, headers, raw = self.server.request("GET", "/v2/users/me")
+            self.assertEqual(status, code)
+            if code == 500:
+                self.assertEqual(json.loads(raw)["code"], "INTERNAL_ERROR")
+            else:
+                self.assertEqual(headers["Content-Type"], "text/html")
+        self.assertEqual(self.server.request("GET", "/v2/users/me")[0], 200)
+
+    def test_fault_respond_scripted(self):
+        self.server.add_faults({"path": "^/v2/users/me$", "action": "respond", "status": 413,
+                                "headers": {"X-Test": "1"}, "body": {"message": "Too large"}})
+        status, headers, raw = self.server.request("GET", "/v2/users/me")
+        self.assertEqual((status, headers["X-Test"], json.loads(raw)),
+                         (413, "1", {"message": "Too large"}))
+
+    def test_fault_drop_and_delay(self):
+        self.server.add_faults({"path": "^/v2/users/me$", "action": "drop", "times": 1},
+                               {"path": "^/v2/users/me$", "delay": 0.3, "times": 1})
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            self.server.request("GET", "/v2/users/me")
+        started = time.monotonic()
+        self.assertEqual(self.server.request("GET", "/v2/users/me")[0], 200)
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+        entries = [e for e in self.server.journal() if e["path"] == "/v2/users/me"]
+        self.assertEqual([e["status"] for e in entries], [None, 200])
+        self.assertEqual([e["fault"] for e in entries], ["rule-1", "rule-2"])
+
+    def test_fault_skip_and_seeded_probability(self):
+        self.server.add_faults({"id": "third", "path": "^/v2/users/me$", "skip": 2, "times": 1,
+                                "action": "server_error"})
+        statuses = [self.server.request("GET", "/v2/users/me")[0] for _ in range(4)]
+        self.assertEqual(statuses, [200, 200, 500, 200])
+
+        def pattern():
+            self.server.admin("DELETE", "faults")
+            self.server.add_faults({"path": "^/v2/users/me$", "action": "server_error",
+                                    "probability": 0.34, "seed": 7})
+            return [self.server.request("GET", "/v2/users/me")[0] for _ in range(30)]
+
+        first = pattern()
+        self.assertEqual(first, pattern())
+        self.assertTrue(5 <= first.count(500) <= 17, first)
+
+    def test_fault_stalled_job_and_sync_timeout(self):
+        self.server.add_faults({"action": "stall_task", "operation": "convert"})
+        created = self.create_job({
+            "i": {"operation": "import/raw", "file": "s", "filename": "s.txt"},
+            "c": {"operation": "convert", "input": "i", "output_format": "pdf"},
+            "e": {"operation": "export/url", "input": "c"}})
+        started = time.monotonic()
+        job = self.wait_job(created["id"])
+        self.assertGreaterEqual(time.monotonic() - started, 0.9)  # --sync-timeout 1
+        self.assertEqual((job["status"], self.task(job, "c")["status"]),
+                         ("processing", "processing"))
+        self.server.json("POST", "/v2/tasks/%s/cancel" % self.task(job, "c")["id"], expect=200)
+        job = self.wait_job(created["id"])
+        self.assertEqual((job["status"], self.task(job, "e")["code"]),
+                         ("error", "INPUT_TASK_FAILED"))
+
+    def test_fault_expired_download_and_clock(self):
+        job = self.raw_job("a.txt", "abc")
+        self.server.add_faults({"method": "GET", "path": "^/storage/", "action": "expired",
+                                "times": 1})
+        status, headers, raw = self.download(job)
+        self.assertEqual((status, headers["Content-Type"]), (403, "application/xml"))
+        self.assertIn(b"Request has expired", raw)
+        self.assertEqual(self.download(job)[0], 200)
+        self.server.admin("POST", "clock", {"advance": 23 * 3600})
+        self.assertEqual(self.download(job)[0], 200)
+        self.server.admin("POST", "clock", {"advance": 2 * 3600})
+        self.assertIn(b"Request has expired", self.download(job)[2])
+        # 24 h after it ended, the job is gone too.
+        self.assertEqual(self.server.request("GET", "/v2/jobs/" + job["id"])[0], 404)
+
+    def test_ambiguous_failure_after_create(self):
+        for action in ("server_error", "drop"):
+            tag = "ambiguous-" + action
+            self.server.add_faults({"method": "POST", "path": "^/v2/jobs$", "action": action,
+                                    "status": 503, "when": "after", "times": 1})
+            body = {"tag": tag, "tasks": {"i": {"operation": "import/upload"}}}
+            if action == "drop":
+                with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+                    self.server.request("POST", "/v2/jobs", body)
+            else:
+                self.assertEqual(self.server.request("POST", "/v2/jobs", body)[0], 503)
+            found = self.server.json("GET", "/v2/jobs?filter[tag]=" + tag)["data"]
+            self.assertEqual(len(found), 1, action)
+        self.server.add_faults({"method": "POST", "path": "^/v2/jobs$", "action": "server_error",
+                                "when": "before", "times": 1})
+        body = {"tag": "before", "tasks": {"i": {"operation": "import/upload"}}}
+        self.assertEqual(self.server.request("POST", "/v2/jobs", body)[0], 500)
+        self.assertEqual(self.server.json("GET", "/v2/jobs?filter[tag]=before")["data"], [])
+
+    def test_faults_endpoint_reports_and_rejects(self):
+        status, _, raw = self.server.admin("POST", "faults", {"action": "explode"})
+        self.assertEqual(status, 400)
+        self.assertIn(b"unknown action", raw)
+        self.server.add_faults({"id": "x", "path": "^/v2/users/me$", "times": 1,
+                                "action": "server_error"})
+        self.server.request("GET", "/v2/users/me")
+        rules = json.loads(self.server.admin("GET", "faults")[2])["rules"]
+        self.assertEqual((rules[0]["id"], rules[0]["triggered"], rules[0]["remaining"]),
+                         ("x", 1, 0))
+
+    # --- webhooks ---
+
+    def test_webhook_delivery_is_signed(self):
+        hook = self.server.json("POST", "/v2/webhooks", {
+            "url": self.receiver.url + "/account", "events": list(webhooks.EVENTS)},
+            expect=201)["data"]
+        self.assertEqual(len(hook["signing_secret"]), 32)
+        listed = self.server.json("GET", "/v2/users/me/webhooks?filter[url]=" +
+                                  urllib.parse.quote(hook["url"], safe=""))["data"]
+        self.assertEqual([h["id"] for h in listed], [hook["id"]])
+
+        created = self.create_job({
+            "i": {"operation": "import/raw", "file": "w", "filename": "w.txt"},
+            "e": {"operation": "export/url", "input": "i"}},
+            "hooks", webhook_url=self.receiver.url + "/job")
+        self.wait_job(created["id"])
+        self.receiver.wait_for(lambda r: r[0] == "/account" and b"job.finished" in r[2])
+        self.receiver.wait_for(lambda r: r[0] == "/job")
+        secrets = {"/account": hook["signing_secret"], "/job": "job-secret"}
+        events = {}
+        with self.receiver.lock:
+            received = list(self.receiver.requests)
+        for path, headers, body in received:
+            self.assertEqual(headers["CloudConvert-Signature"],
+                             hmac.new(secrets[path].encode(), body, hashlib.sha256).hexdigest())
+            self.assertEqual(headers["Content-Type"], "application/json")
+            self.assertIn(b"\\/", body)  # PHP-style escaping, signed as sent
+            self.assertEqual(body, wire.php_json(json.loads(body)))
+            events.setdefault(path, []).append(json.loads(body)["event"])
+        self.assertEqual(events["/account"], ["job.created", "job.finished"])
+        self.assertEqual(events["/job"], ["job.finished"])
+        finished = json.loads(self.receiver.wait_for(lambda r: r[0] == "/job")[0][2])
+        self.assertEqual(finished["job"]["id"], created["id"])
+        self.assertEqual(finished["job"]["status"], "finished")
+        self.assertEqual(self.server.request("DELETE", "/v2/webhooks/" + hook["id"])[0], 204)
+
+    def test_webhook_retries_and_410_disables(self):
+        retry = self.server.json("POST", "/v2/webhooks", {
+            "url": self.receiver.url + "/flaky", "events": ["job.failed"]})["data"]
+        gone = self.server.json("POST", "/v2/webhooks", {
+            "url": self.receiver.url + "/gone", "events": ["job.failed"]})["data"]
+        self.receiver.statuses["/flaky"] = [500, 502]
+        self.receiver.statuses["/gone"] = [410]
+        self.server.add_faults({"action": "fail_task", "operation": "import/raw"})
+        self.raw_job("f.txt", "f")
+        self.receiver.wait_for(lambda r: r[0] == "/flaky" and len(
+            [x for x in self.receiver.requests if x[0] == "/flaky"]) == 3)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            deliveries = json.loads(self.server.admin("GET", "webhook-deliveries")[2])
+            outcomes = {d["url"]: d for d in deliveries["deliveries"] if d["outcome"]}
+            if len(outcomes) == 2:
+                break
+            time.sleep(0.02)
+        flaky = outcomes[retry["url"]]
+        self.assertEqual([a["status"] for a in flaky["attempts"]], [500, 502, 200])
+        self.assertEqual((flaky["outcome"], flaky["event"]), ("delivered", "job.failed"))
+        self.assertEqual(outcomes[gone["url"]]["outcome"], "gone")
+        hooks = {h["id"]: h for h in self.server.json("GET", "/v2/users/me/webhooks")["data"]}
+        self.assertEqual((hooks[gone["id"]]["disabled"], hooks[retry["id"]]["disabled"]),
+                         (True, False))
+        status, _, raw = self.server.request("POST", "/v2/webhooks", {"url": "x", "events": []})
+        self.assertEqual(sorted(json.loads(raw)["errors"]), ["events", "url"])
+
+    # --- journal ---
+
+    def test_journal_records_what_the_client_sent(self):
+        created = self.upload_job(tag="journal")
+        self.server.request("GET", "/v2/jobs?filter%5Bstatus%5D=waiting&include=tasks")
+        self.upload(self.task(created, "import-1"), "j.bin", b"\x01\x02\x03")
+        entries = self.server.journal()
+        self.assertEqual([e["path"] for e in entries], ["/v2/jobs", "/v2/jobs", "/storage/tasks"])
+        create, listing, upload = entries
+        self.assertEqual((create["method"], create["status"], create["surface"]),
+                         ("POST", 201, "api"))
+        self.assertEqual(create["body"]["tag"], "journal")
+        self.assertEqual(create["headers"]["Authorization"], "Bearer <redacted>")
+        self.assertTrue(create["has_authorization"])
+        self.assertEqual(listing["query"], {"filter[status]": "waiting", "include": "tasks"})
+        self.assertFalse(upload["has_authorization"])
+        self.assertEqual(upload["multipart"]["fields"],
+                         list(self.task(created, "import-1")["result"]["form"]["parameters"]) +
+                         ["file"])
+        self.assertEqual(upload["multipart"]["files"][0]["sha256"], sha256(b"\x01\x02\x03"))
+        self.assertEqual(upload["multipart"]["files"][0]["size"], 3)
+        self.assertRegex(upload["time"], r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")
+        with open(self.journal_path, encoding="utf-8") as source:
+            on_disk = [json.loads(line) for line in source]
+        self.assertEqual(on_disk, entries)
+        self.assertNotIn("test-key", json.dumps(on_disk))
+
+
+class StartupOptionsTest(unittest.TestCase):
+    """--faults, --state-dir and --credits given at start."""
+
+    def test_faults_file_state_dir_and_credits(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            faults = os.path.join(tmp, "faults.json")
+            with open(faults, "w") as out:
+                json.dump({"rules": [{"method": "GET", "path": "^/v2/users/me$",
+                                      "action": "rate_limit", "times": 1}]}, out)
+            server = FakeServer("--faults", faults, "--state-dir", os.path.join(tmp, "state"),
+                                "--credits", "1", "--processing-delay", "0")
+            try:
+                self.assertEqual(server.request("GET", "/v2/users/me")[0], 429)
+                self.assertEqual(server.json("GET", "/v2/users/me")["data"]["credits"], 1)
+                created = server.json("POST", "/v2/jobs", {"tasks": {
+                    "i": {"operation": "import/raw", "file": "q", "filename": "q.txt"},
+                    "c": {"operation": "convert", "input": "i", "output_format": "pdf"}}},
+                    expect=201)["data"]
+                job = server.json("GET", "/sync/v2/jobs/" + created["id"])["data"]
+                self.assertEqual(job["status"], "finished")
+                stored = os.listdir(os.path.join(tmp, "state", "files"))
+                self.assertEqual(len(stored), 2)  # one folder per task with files
+                status, _, raw = server.request("POST", "/v2/jobs", {"tasks": {
+                    "i": {"operation": "import/upload"}}})
+                self.assertEqual((status, json.loads(raw)["code"]), (402, "CREDITS_EXCEEDED"))
+            finally:
+                self.assertEqual(server.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)
