@@ -46,6 +46,12 @@ int module_run_fail(struct module_run *run, enum error_type type, const char *fm
 	return -EIO;
 }
 
+void module_run_set_retry_after(struct module_run *run, int64_t ms)
+{
+	if (run->failed)
+		run->error.retry_after_ms = ms;
+}
+
 void module_run_set_cursor(struct module_run *run, const char *cursor)
 {
 	free(run->new_cursor);

@@ -150,6 +150,9 @@ void module_run_emit(struct module_run *run, cJSON *bundle);
  * `return module_run_fail(…);` works in start(). */
 int module_run_fail(struct module_run *run, enum error_type type, const char *fmt, ...)
 	_printf_(3, 4);
+/* RateLimitError: how long the remote side asked to wait, in ms (0:
+ * unknown), kept with the error already set by module_run_fail(). */
+void module_run_set_retry_after(struct module_run *run, int64_t ms);
 /* Polling triggers: the cursor to store once the run commits. */
 void module_run_set_cursor(struct module_run *run, const char *cursor);
 /* A line for the run's log (shown by scenarioctl, stored with the operation). */
