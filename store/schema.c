@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The database schema as numbered migrations. Migration N brings a file
+ * from PRAGMA user_version N - 1 to N; store.c applies the pending ones at
+ * open inside one transaction. Migrations are append-only: a released one is
+ * never edited, a change is a new entry at the end (incomplete executions,
+ * the webhook queue and webhooks arrive that way as migration 2 and later).
+ *
+ * Times are epoch milliseconds (INTEGER), JSON documents are compact text,
+ * identifiers are INTEGER PRIMARY KEY so they double as the rowid.
+ */
+#include "store/store.h"
+
+#include <stddef.h>
+
+#include "store/internal.h"
+#include "util/cleanup.h"
+
+static const char *const migrations[] = {
+	/* 1: scenarios, executions with their operations, blobs, cursors. */
+	"CREATE TABLE scenarios ("
+	"  name TEXT PRIMARY KEY NOT NULL,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  consecutive_errors INTEGER NOT NULL DEFAULT 0,"
+	"  disabled_reason TEXT,"
+	"  last_run_at INTEGER,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	/* No foreign key to scenarios: history outlives a scenario file that
+	 * was removed from the folder. */
+	"CREATE TABLE executions ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  scenario TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('running', 'success', 'warning', 'error', 'incomplete')),"
+	"  \"trigger\" TEXT NOT NULL,"
+	"  resumes INTEGER REFERENCES executions(id) ON DELETE SET NULL,"
+	"  owner TEXT,"
+	"  lease_until INTEGER,"
+	"  started_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  operations INTEGER NOT NULL DEFAULT 0,"
+	"  bytes INTEGER NOT NULL DEFAULT 0,"
+	"  duration_ms INTEGER NOT NULL DEFAULT 0,"
+	"  bundles INTEGER NOT NULL DEFAULT 0,"
+	"  error TEXT"
+	");"
+	"CREATE INDEX executions_by_scenario ON executions (scenario, started_at);"
+	"CREATE INDEX executions_by_status ON executions (status, started_at);"
+	"CREATE INDEX executions_by_start ON executions (started_at);"
+	"CREATE INDEX executions_by_resumes ON executions (resumes);"
+	"CREATE TABLE operations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  execution_id INTEGER NOT NULL REFERENCES executions(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  module_id TEXT NOT NULL,"
+	"  module TEXT NOT NULL,"
+	"  bundle INTEGER NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('running', 'success', 'warning', 'error')),"
+	"  input TEXT,"
+	"  output TEXT,"
+	"  error TEXT,"
+	"  started_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  duration_ms INTEGER,"
+	"  UNIQUE (execution_id, seq)"
+	");"
+	/* Finds the next bundle number of a module in O(log n). */
+	"CREATE INDEX operations_by_module ON operations (execution_id, module_id, bundle);"
+	"CREATE TABLE blobs ("
+	"  sha256 TEXT PRIMARY KEY NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE execution_blobs ("
+	"  execution_id INTEGER NOT NULL REFERENCES executions(id) ON DELETE CASCADE,"
+	"  sha256 TEXT NOT NULL REFERENCES blobs(sha256),"
+	"  PRIMARY KEY (execution_id, sha256)"
+	") WITHOUT ROWID;"
+	/* Blob garbage collection asks "is this blob still referenced?". */
+	"CREATE INDEX execution_blobs_by_sha256 ON execution_blobs (sha256);"
+	"CREATE TABLE cursors ("
+	"  scenario TEXT NOT NULL,"
+	"  module_id TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (scenario, module_id)"
+	") WITHOUT ROWID;",
+};
+
+int store_schema_version(void)
+{
+	return (int)ELEMENTSOF(migrations);
+}
+
+const char *store_schema_migration(int version)
+{
+	if (version < 1 || version > store_schema_version())
+		return NULL;
+	return migrations[version - 1];
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every SQL statement the store runs after open, as one table indexed by
+ * enum store_stmt (internal.h), so the whole vocabulary of the database can
+ * be read in one place. They are prepared once at store_open() with
+ * SQLITE_PREPARE_PERSISTENT and finalized at close; callers reset them after
+ * each use (_cleanup_reset_). Also the small bind and column helpers the
+ * per-table files share.
+ *
+ * Parameters are numbered (?1, ?2, …) so a statement can use one twice and
+ * the C side binds by the same numbers.
+ */
+#include "store/internal.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "util/json.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+/* The columns every execution listing returns, in this order (executions.c
+ * reads them by position); ?1 is "now" for the abandoned flag. */
+#define EXECUTION_COLUMNS                                                                 \
+	"SELECT id, scenario, status, \"trigger\", started_at, finished_at, operations, " \
+	"bytes, duration_ms, error, status = 'running' AND lease_until < ?1 "             \
+	"FROM executions "
+#define EXECUTION_ORDER " ORDER BY started_at DESC, id DESC LIMIT ?2"
+
+static const char *const stmt_sql[_STORE_STMT_MAX] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_SAVEPOINT] = "SAVEPOINT store_inner",
+	[STMT_RELEASE] = "RELEASE store_inner",
+	[STMT_ROLLBACK_TO] = "ROLLBACK TO store_inner",
+	[STMT_INTEGRITY_CHECK] = "PRAGMA integrity_check",
+
+	[STMT_SCENARIO_ENSURE] = "INSERT INTO scenarios (name, created_at) VALUES (?1, ?2) "
+				 "ON CONFLICT (name) DO NOTHING",
+	[STMT_SCENARIO_GET] = "SELECT enabled, consecutive_errors, last_run_at, disabled_reason "
+			      "FROM scenarios WHERE name = ?1",
+	/* Turning a scenario back on forgives its past errors, or the next
+	 * error would deactivate it again at once. */
+	[STMT_SCENARIO_SET_ENABLED] =
+		"INSERT INTO scenarios (name, enabled, disabled_reason, created_at) "
+		"VALUES (?1, ?2, CASE WHEN ?2 THEN NULL ELSE ?3 END, ?4) "
+		"ON CONFLICT (name) DO UPDATE SET enabled = excluded.enabled, "
+		"disabled_reason = excluded.disabled_reason, "
+		"consecutive_errors = CASE WHEN excluded.enabled THEN 0 "
+		"ELSE consecutive_errors END",
+	[STMT_SCENARIO_RECORD_OUTCOME] =
+		"INSERT INTO scenarios (name, consecutive_errors, last_run_at, created_at) "
+		"VALUES (?1, CASE WHEN ?3 AND NOT ?2 THEN 1 ELSE 0 END, ?4, ?4) "
+		"ON CONFLICT (name) DO UPDATE SET consecutive_errors = "
+		"CASE WHEN ?2 THEN 0 WHEN ?3 THEN consecutive_errors + 1 "
+		"ELSE consecutive_errors END, last_run_at = ?4 "
+		"RETURNING consecutive_errors",
+	[STMT_SCENARIO_LIST] = "SELECT name, enabled, consecutive_errors, disabled_reason, "
+			       "last_run_at FROM scenarios ORDER BY name",
+
+	[STMT_EXECUTION_CREATE] =
+		"INSERT INTO executions (scenario, status, \"trigger\", resumes, owner, "
+		"lease_until, started_at) VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6)",
+	[STMT_EXECUTION_RENEW] = "UPDATE executions SET lease_until = ?3 "
+				 "WHERE id = ?1 AND owner = ?2 AND status = 'running'",
+	[STMT_EXECUTION_FINISH] =
+		"UPDATE executions SET status = ?3, finished_at = ?4, operations = ?5, "
+		"bytes = ?6, duration_ms = ?7, bundles = ?8, error = ?9, owner = NULL, "
+		"lease_until = NULL WHERE id = ?1 AND owner = ?2 AND status = 'running'",
+	[STMT_EXECUTION_LIST_ABANDONED] = "SELECT id, scenario, started_at FROM executions "
+					  "WHERE status = 'running' AND lease_until < ?1 "
+					  "ORDER BY id",
+	/* The lease check and the takeover are one statement, so two
+	 * processes racing for the same execution cannot both win. */
+	[STMT_EXECUTION_CLAIM] = "UPDATE executions SET owner = ?2, lease_until = ?3 "
+				 "WHERE id = ?1 AND status = 'running' "
+				 "AND (lease_until < ?4 OR owner = ?2)",
+	[STMT_EXECUTION_STATUS] = "SELECT status FROM executions WHERE id = ?1",
+	[STMT_EXECUTION_LIST] = EXECUTION_COLUMNS EXECUTION_ORDER,
+	[STMT_EXECUTION_LIST_SCENARIO] = EXECUTION_COLUMNS "WHERE scenario = ?3" EXECUTION_ORDER,
+	[STMT_EXECUTION_LIST_STATUS] = EXECUTION_COLUMNS "WHERE status = ?4" EXECUTION_ORDER,
+	[STMT_EXECUTION_LIST_BOTH] = EXECUTION_COLUMNS
+	"WHERE scenario = ?3 AND status = ?4" EXECUTION_ORDER,
+	[STMT_EXECUTION_GET] =
+		"SELECT id, scenario, status, \"trigger\", started_at, finished_at, operations, "
+		"bytes, duration_ms, error, status = 'running' AND lease_until < ?1, "
+		"resumes, bundles, owner FROM executions WHERE id = ?2",
+
+	[STMT_OPERATION_BEGIN] =
+		"INSERT INTO operations (execution_id, seq, module_id, module, bundle, status, "
+		"input, started_at) VALUES (?1, "
+		"(SELECT COALESCE(MAX(seq), 0) + 1 FROM operations WHERE execution_id = ?1), "
+		"?2, ?3, "
+		"(SELECT COALESCE(MAX(bundle), 0) + 1 FROM operations "
+		"WHERE execution_id = ?1 AND module_id = ?2), 'running', ?4, ?5)",
+	[STMT_OPERATION_FINISH] = "UPDATE operations SET status = ?2, output = ?3, error = ?4, "
+				  "finished_at = ?5, duration_ms = ?5 - started_at "
+				  "WHERE id = ?1 RETURNING execution_id",
+	[STMT_OPERATION_LIST] = "SELECT seq, module_id, module, bundle, status, input, output, "
+				"error, started_at, duration_ms FROM operations "
+				"WHERE execution_id = ?1 ORDER BY seq",
+
+	[STMT_BLOB_INSERT] = "INSERT INTO blobs (sha256, size, created_at) VALUES (?1, ?2, ?3) "
+			     "ON CONFLICT (sha256) DO NOTHING",
+	[STMT_EXECUTION_BLOB_INSERT] = "INSERT INTO execution_blobs (execution_id, sha256) "
+				       "VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+
+	[STMT_CURSOR_GET] = "SELECT value FROM cursors WHERE scenario = ?1 AND module_id = ?2",
+	[STMT_CURSOR_SET] =
+		"INSERT INTO cursors (scenario, module_id, value, updated_at) "
+		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (scenario, module_id) "
+		"DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+	[STMT_CURSOR_DELETE] = "DELETE FROM cursors WHERE scenario = ?1 AND module_id = ?2",
+};
+
+const char *store_stmt_sql(enum store_stmt id)
+{
+	assert(id >= 0 && id < _STORE_STMT_MAX);
+	return stmt_sql[id];
+}
+
+int store_stmts_prepare(struct store *store)
+{
+	for (int i = 0; i < _STORE_STMT_MAX; i++) {
+		int rc;
+
+		assert(stmt_sql[i]);
+		rc = sqlite3_prepare_v3(store->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&store->stmts[i], NULL);
+		if (rc != SQLITE_OK)
+			return store_sql_error(store, rc, stmt_sql[i]);
+	}
+	return 0;
+}
+
+void store_stmts_finalize(struct store *store)
+{
+	for (int i = 0; i < _STORE_STMT_MAX; i++) {
+		sqlite3_finalize(store->stmts[i]);
+		store->stmts[i] = NULL;
+	}
+}
+
+int store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
+{
+	if (!text)
+		return sqlite3_bind_null(stmt, index);
+	return sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
+}
+
+int store_bind_json(sqlite3_stmt *stmt, int index, const cJSON *item)
+{
+	char *text;
+
+	if (!item)
+		return sqlite3_bind_null(stmt, index);
+	text = json_print(item);
+	return sqlite3_bind_text(stmt, index, text, -1, free);
+}
+
+char *store_column_strdup(sqlite3_stmt *stmt, int column)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, column);
+
+	return text ? xstrdup((const char *)text) : NULL;
+}
+
+cJSON *store_column_json(sqlite3_stmt *stmt, int column)
+{
+	const char *text = (const char *)sqlite3_column_text(stmt, column);
+	int len = sqlite3_column_bytes(stmt, column);
+	cJSON *item;
+
+	if (!text)
+		return cJSON_CreateNull();
+	item = cJSON_ParseWithLength(text, (size_t)len);
+	return item ? item : cJSON_CreateNull();
+}
+
+cJSON *store_column_time(sqlite3_stmt *stmt, int column)
+{
+	char buf[32];
+
+	if (sqlite3_column_type(stmt, column) == SQLITE_NULL)
+		return cJSON_CreateNull();
+	time_format_iso(sqlite3_column_int64(stmt, column), buf, sizeof(buf));
+	return cJSON_CreateString(buf);
+}
