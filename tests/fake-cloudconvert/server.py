@@ -263,6 +263,7 @@ def etag(body):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as clients reuse connections
+    timeout = 120  # seconds a connection may sit idle or stall mid-request
     server_version = "fake-cloudconvert/1"
     sys_version = ""
 
@@ -276,14 +277,15 @@ class Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         request = self._read_request()
         surface, reply, fault_id = app.serve(request)
-        if reply is DROP:
-            self._drop()
-            status = None
-        else:
-            status, headers, body = app.encode(surface, request, reply)
-            self._send(status, headers, body)
+        status, headers, body = (None, [], b"") if reply is DROP else \
+            app.encode(surface, request, reply)
+        # Journal before answering: once a client holds its answer, the entry exists.
         if surface != "admin":
             app.journal.record(request, surface, status, fault_id, started)
+        if reply is DROP:
+            self._drop()
+        else:
+            self._send(status, headers, body)
 
     def _read_request(self):
         headers = {}

@@ -132,7 +132,7 @@ class Signer:
             return None
 
     def download_url(self, task_id, filename, expires, inline):
-        disposition = '%s; filename="%s"' % ("inline" if inline else "attachment", filename)
+        disposition = content_disposition("inline" if inline else "attachment", filename)
         query = urllib.parse.urlencode([
             ("AWSAccessKeyId", ACCESS_KEY),
             ("Expires", str(int(expires))),
@@ -196,11 +196,15 @@ class StorageSurface:
             return problem
         fields = {part.name: part.text() for part in parts[:-1]}
         file_part = parts[-1]
-        task_id = fields["key"].split("/", 1)[0]
-        if not self.store.accept_upload(task_id, file_part.filename, file_part.data):
+        task_id, _, name = fields["key"].partition("/")
+        filename = name.replace("${filename}", file_part.filename)
+        if not filename or "/" in filename:
+            return s3_error(400, "InvalidArgument", "The key must be \"{task id}/{file name}\"; "
+                            "got %r." % fields["key"])
+        if not self.store.accept_upload(task_id, filename, file_part.data):
             return s3_error(404, "NoSuchUpload", "The task of this upload form does not exist "
                             "(deleted, or never an import/upload task).")
-        return self._upload_created(task_id, file_part)
+        return self._upload_created(task_id, filename, file_part.data)
 
     def _form_problem(self, parts):
         """The S3 error for a form that S3 (or this stricter fake) would refuse, else None."""
@@ -227,7 +231,12 @@ class StorageSurface:
             return s3_error(404, "NoSuchUpload", "The task of this upload form does not exist.")
         if (self.signer.policy_expiration(policy) or "") < iso(self.clock.now())[:19] + "Z":
             return s3_error(403, "AccessDenied", "Invalid according to Policy: Policy expired.")
-        missing = [n for n, v in expected.items() if fields.get(n) != v]
+        # The policy pins every field but `key`, which only has to start with
+        # "{task id}/" (S3 starts-with); the fake issues "{task id}/${filename}".
+        prefix = expected["key"].split("/", 1)[0] + "/"
+        missing = [n for n, v in expected.items()
+                   if (n != "key" and fields.get(n) != v)
+                   or (n == "key" and not fields.get(n, "").startswith(prefix))]
         if missing:
             return s3_error(403, "AccessDenied", "Invalid according to Policy: Policy Condition "
                             "failed: %s (send the form parameters unchanged)" % ", ".join(missing))
@@ -237,11 +246,11 @@ class StorageSurface:
                             "fields: %s" % ", ".join(extra))
         return None
 
-    def _upload_created(self, task_id, file_part):
-        key = "%s/%s" % (task_id, file_part.filename)
+    def _upload_created(self, task_id, filename, data):
+        key = "%s/%s" % (task_id, filename)
         location = "%s/tasks/%s/%s" % (self.signer.storage_base, task_id,
-                                       urllib.parse.quote(file_part.filename, safe=""))
-        etag = '"%s"' % hashlib.md5(file_part.data).hexdigest()
+                                       urllib.parse.quote(filename, safe=""))
+        etag = '"%s"' % hashlib.md5(data).hexdigest()
         xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>%s</Location>'
                '<Bucket>tasks</Bucket><Key>%s</Key><ETag>%s</ETag></PostResponse>'
                % (_xml_escape(location), _xml_escape(key), _xml_escape(etag)))
@@ -268,13 +277,27 @@ class StorageSurface:
         if found is None:
             return s3_error(404, "NoSuchKey", "The specified key does not exist.")
         stored, data = found
+        disposition = query.get("response-content-disposition") or \
+            content_disposition("attachment", filename)
+        if not disposition.isascii():  # a header must stay ASCII; S3 would refuse it too
+            disposition = content_disposition("attachment", filename)
         headers = [
-            ("Content-Disposition", query.get("response-content-disposition",
-                                              'attachment; filename="%s"' % filename)),
+            ("Content-Disposition", disposition),
             ("ETag", '"%s"' % stored.md5),
         ]
+        content_type = query.get("response-content-type") or mime_type(filename)
         return Reply(200, raw=data, headers=headers,
-                     content_type=query.get("response-content-type", mime_type(filename)))
+                     content_type=content_type if content_type.isascii() else mime_type(filename))
+
+
+def content_disposition(kind, filename):
+    """`kind; filename="..."`, plus RFC 6266 filename* when the name is not plain ASCII."""
+    plain = filename.replace("\\", "_").replace('"', "_")
+    if plain.isascii():
+        return '%s; filename="%s"' % (kind, plain)
+    fallback = plain.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    return "%s; filename=\"%s\"; filename*=UTF-8''%s" % (
+        kind, fallback, urllib.parse.quote(filename, safe=""))
 
 
 def _xml_escape(text):

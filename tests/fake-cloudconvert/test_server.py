@@ -376,6 +376,30 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(headers["Content-Type"], "application/pdf")
         self.assertEqual(headers["Content-Disposition"], 'attachment; filename="report.pdf"')
 
+    def test_big_upload_unicode_name_and_client_filled_key(self):
+        """libcurl sends Expect: 100-continue for big bodies; names need not be ASCII;
+        S3's policy only pins the key's "{task}/" prefix, so a filled-in key works too."""
+        data = bytes(range(256)) * 8192  # 2 MiB
+        created = self.upload_job()
+        task = self.task(created, "import-1")
+        body, content_type = multipart(list(task["result"]["form"]["parameters"].items()) +
+                                       [("file", ("résumé 1.txt", data))])
+        status, _, raw = self.server.request("POST", task["result"]["form"]["url"], body, {
+            "Content-Type": content_type, "Expect": "100-continue"}, auth=None)
+        self.assertEqual(status, 201, raw)
+        job = self.wait_job(created["id"])
+        status, headers, downloaded = self.download(job)
+        self.assertEqual((status, downloaded), (200, expected_convert(data, "pdf")))
+        self.assertEqual(headers["Content-Disposition"], "attachment; filename=\"r_sum_ 1.pdf\"; "
+                         "filename*=UTF-8''r%C3%A9sum%C3%A9%201.pdf")
+
+        other = self.task(self.upload_job(), "import-1")
+        fields = [(k, v.replace("${filename}", "chosen.txt")) if k == "key" else (k, v)
+                  for k, v in other["result"]["form"]["parameters"].items()]
+        self.assertEqual(self.upload(other, "ignored.bin", b"k", fields=fields)[0], 201)
+        done = self.server.json("GET", "/sync/v2/tasks/" + other["id"])["data"]
+        self.assertEqual(done["result"]["files"][0]["filename"], "chosen.txt")
+
     def test_download_refuses_authorization_and_bad_signatures(self):
         job = self.raw_job("a.txt", "abc")
         status, _, body = self.download(job, auth="test-key")
