@@ -166,7 +166,7 @@ def stem(filename: str) -> str:
     return filename[:dot] if dot > 0 else filename
 
 
-def output_name(payload, default, index, count):
+def output_name(payload, default, index=1):
     """The `filename` option wins; "%d" in it becomes the 1-based output index."""
     chosen = payload.get("filename")
     if not chosen:
@@ -176,15 +176,15 @@ def output_name(payload, default, index, count):
 
 def run(operation, payload, inputs, fetch_loopback=False):
     """Produce a finished task's outputs. Raises TaskFailed for task-level errors."""
-    handler = _HANDLERS[operation]
+    if operation == "import/url":
+        return _import_url(payload, fetch_loopback)
     if operation not in SOURCES and not inputs:
         # Possible when the input task produced no files (e.g. a metadata task).
         raise TaskFailed("NO_INPUT_FILES", "The input tasks did not produce any files.")
-    return handler(payload, inputs, fetch_loopback) if operation == "import/url" \
-        else handler(payload, inputs)
+    return _HANDLERS[operation](payload, inputs)
 
 
-def _import_url(payload, _inputs, fetch_loopback):
+def _import_url(payload, fetch_loopback):
     url = payload["url"]
     name = payload.get("filename") or _url_filename(url)
     host = urllib.parse.urlsplit(url).hostname or ""
@@ -229,7 +229,7 @@ def _per_file(make_header, make_name):
         outputs = []
         for index, item in enumerate(inputs, 1):
             data = make_header(payload, item) + item.data
-            name = output_name(payload, make_name(payload, item), index, len(inputs))
+            name = output_name(payload, make_name(payload, item), index)
             outputs.append(InputFile(name, data))
         return Outcome(outputs)
 
@@ -267,14 +267,14 @@ def _merge(payload, inputs):
     for item in inputs:
         body.append(header("file", item.filename, len(item.data), sha256_hex(item.data)))
         body.append(item.data)
-    name = output_name(payload, stem(_first_name(inputs)) + ".pdf", 1, 1)
+    name = output_name(payload, stem(_first_name(inputs)) + ".pdf")
     return Outcome([InputFile(name, b"".join(body))])
 
 
 def _archive(payload, inputs):
     fmt = payload["output_format"]
     entries = _unique_names(inputs)
-    name = output_name(payload, stem(_first_name(inputs)) + "." + fmt, 1, 1)
+    name = output_name(payload, stem(_first_name(inputs)) + "." + fmt)
     return Outcome([InputFile(name, pack(fmt, entries))])
 
 
@@ -339,7 +339,7 @@ def _capture_website(payload, _inputs):
     url = payload["url"]
     fmt = payload["output_format"]
     host = urllib.parse.urlsplit(url).hostname or "website"
-    name = output_name(payload, host + "." + fmt, 1, 1)
+    name = output_name(payload, host + "." + fmt)
     return Outcome([InputFile(name, header("capture-website", fmt, sha256_hex(url.encode())) +
                               url.encode("utf-8") + b"\n")])
 
@@ -370,7 +370,7 @@ def mime_type(filename):
 
 
 _HANDLERS = {
-    "import/url": _import_url, "import/upload": _import_upload,
+    "import/upload": _import_upload,
     "import/base64": _import_base64, "import/raw": _import_raw,
     "convert": _convert, "optimize": _optimize, "merge": _merge, "archive": _archive,
     "capture-website": _capture_website, "command": _command, "thumbnail": _thumbnail,

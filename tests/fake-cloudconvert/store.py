@@ -15,6 +15,7 @@ import itertools
 import re
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 
 import operations
@@ -407,6 +408,10 @@ class Store:
                                               self.fetch_loopback), None
         except TaskFailed as err:
             outcome, failure = None, err
+        except Exception:  # a bug in the fake: fail the task visibly instead of hanging it
+            traceback.print_exc()
+            outcome, failure = None, TaskFailed("INTERNAL_ERROR", "fake-cloudconvert bug, see "
+                                                "its stderr")
         with self.lock:
             task = self.tasks.get(task_id)
             if task is None or task.generation != generation or task.status != "processing":
