@@ -61,16 +61,20 @@ class FakeServer:
     """The server as a subprocess, plus a tiny HTTP client for it."""
 
     def __init__(self, *args):
+        # stderr to a file, not a pipe: an unread pipe that fills up would block the server.
+        self.stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "server.py"), "--port", "0"] + list(args),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdout=subprocess.PIPE, stderr=self.stderr)
         ready, _, _ = select.select([self.process.stdout], [], [], 10)
         line = self.process.stdout.readline().decode() if ready else ""
         match = re.fullmatch(r"LISTENING (http://127\.0\.0\.1:(\d+))\n", line)
         if not match:
             self.process.kill()
+            self.process.wait()
+            self.stderr.seek(0)
             raise RuntimeError("server did not start: %r %s" % (
-                line, self.process.stderr.read().decode()))
+                line, self.stderr.read().decode(errors="replace")))
         self.base = match.group(1)
         self.port = int(match.group(2))
 
@@ -81,7 +85,11 @@ class FakeServer:
             code = self.process.wait(10)
         finally:
             self.process.stdout.close()
-            self.process.stderr.close()
+            self.stderr.seek(0)
+            errors = self.stderr.read().decode(errors="replace")
+            self.stderr.close()
+        if errors:  # the server only writes to stderr when something went wrong
+            sys.stderr.write("fake-cloudconvert stderr:\n" + errors)
         return code
 
     def request(self, method, target, body=None, headers=None, auth="test-key"):
