@@ -17,9 +17,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -182,6 +184,26 @@ static void test_writer_abort_removes_temp(void **state)
 	store_blob_writer_abort(writer);
 	assert_int_equal(count_temps(f->store), 0);
 	store_blob_writer_abort(NULL);
+}
+
+static void test_open_sweeps_stale_temps(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_free_ char *stale = xasprintf("%s/tmp/blob-stale", store_blob_dir(f->store));
+	_cleanup_free_ char *fresh = xasprintf("%s/tmp/blob-fresh", store_blob_dir(f->store));
+	_cleanup_free_ char *msg = NULL;
+	/* Two days old: left by a process killed mid-write. */
+	struct timespec old[2] = { { .tv_sec = time(NULL) - 2 * 86400 },
+				   { .tv_sec = time(NULL) - 2 * 86400 } };
+
+	helpers_write_file(stale, "x", 1);
+	helpers_write_file(fresh, "y", 1);
+	assert_int_equal(utimensat(AT_FDCWD, stale, old, 0), 0);
+	f->store = store_close(f->store);
+	assert_int_equal(store_open(f->state, &f->store, &msg), 0);
+	assert_int_equal(access(stale, F_OK), -1);
+	/* A fresh one may belong to a writer in another process. */
+	assert_int_equal(access(fresh, F_OK), 0);
 }
 
 static void test_import_path(void **state)
@@ -357,6 +379,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_writer_enforces_max_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_abort_removes_temp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_sweeps_stale_temps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_stays_inside_blob_dir, setup,
 						teardown),
