@@ -54,7 +54,7 @@ class RateLimiter:
         self._windows = {}  # key -> (window start, count)
 
     def hit(self, key):
-        """Count one request; returns (remaining, seconds until the window resets)."""
+        """Count one request: (allowed, remaining, seconds until the window resets)."""
         now = time.monotonic()
         with self._lock:
             start, count = self._windows.get(key, (now, 0))
@@ -62,7 +62,8 @@ class RateLimiter:
                 start, count = now, 0
             count += 1
             self._windows[key] = (start, count)
-        return max(0, self.limit - count), max(1, int(self.WINDOW - (now - start)))
+        allowed = count <= self.limit or not self.enforce
+        return allowed, max(0, self.limit - count), max(1, int(self.WINDOW - (now - start)))
 
     def reset(self):
         with self._lock:
@@ -150,9 +151,9 @@ class App:
             raise ApiError(401, "Unauthenticated.")
         request.api_key = key.strip()
         if surface == "api":
-            remaining, reset_in = self.limiter.hit(request.api_key)
+            allowed, remaining, reset_in = self.limiter.hit(request.api_key)
             request.rate_remaining = remaining
-            if self.limiter.enforce and remaining <= 0:
+            if not allowed:
                 raise ApiError(429, "Too Many Attempts.", headers=[("Retry-After", str(reset_in))])
 
     # --- encoding per surface ---

@@ -911,6 +911,19 @@ class StartupOptionsTest(unittest.TestCase):
             finally:
                 self.assertEqual(server.stop(), 0)
 
+    def test_enforced_rate_limit(self):
+        server = FakeServer("--rate-limit", "3", "--enforce-rate-limit")
+        try:
+            answers = []
+            for _ in range(4):
+                status, headers, _ = server.request("GET", "/v2/users/me")
+                answers.append((status, headers["X-Ratelimit-Remaining"]))
+            self.assertEqual(answers, [(200, "2"), (200, "1"), (200, "0"), (429, "0")])
+            self.assertGreater(int(server.request("GET", "/v2/users/me")[1]["Retry-After"]), 0)
+            self.assertEqual(server.request("GET", "/v2/users/me", auth="other")[0], 401)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=1)
