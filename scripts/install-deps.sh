@@ -23,6 +23,7 @@ sqlite3
 valgrind
 clang-format
 ca-certificates
+tzdata
 git
 "
 
