@@ -86,6 +86,42 @@ static const char *const migrations[] = {
 	"  updated_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (scenario, module_id)"
 	") WITHOUT ROWID;",
+
+	/* 2: scenario snapshots (the file as it was when a run started, kept
+	 * once per distinct text) and incomplete executions. */
+	"CREATE TABLE snapshots ("
+	"  sha256 TEXT PRIMARY KEY NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"ALTER TABLE executions ADD COLUMN snapshot TEXT REFERENCES snapshots(sha256);"
+	"ALTER TABLE executions ADD COLUMN scenario_path TEXT;"
+	"ALTER TABLE executions ADD COLUMN now_ms INTEGER;"
+	"CREATE TABLE incomplete_executions ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  scenario TEXT NOT NULL,"
+	"  execution_id INTEGER NOT NULL REFERENCES executions(id),"
+	"  origin_execution_id INTEGER NOT NULL REFERENCES executions(id),"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('pending', 'in_progress', 'resolved', 'unresolved')),"
+	"  module_id TEXT NOT NULL,"
+	"  error TEXT NOT NULL,"
+	"  snapshot TEXT NOT NULL REFERENCES snapshots(sha256),"
+	"  scenario_path TEXT,"
+	"  state TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  max_attempts INTEGER NOT NULL DEFAULT 0,"
+	"  retry_interval_ms INTEGER,"
+	"  next_attempt_at INTEGER,"
+	"  owner TEXT,"
+	"  lease_until INTEGER,"
+	"  resolved_by INTEGER REFERENCES executions(id),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX incomplete_by_scenario ON incomplete_executions (scenario, status);"
+	"CREATE INDEX incomplete_by_due ON incomplete_executions (status, next_attempt_at);",
 };
 
 int store_schema_version(void)

@@ -112,6 +112,59 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (scenario, module_id) "
 		"DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
 	[STMT_CURSOR_DELETE] = "DELETE FROM cursors WHERE scenario = ?1 AND module_id = ?2",
+
+	[STMT_SNAPSHOT_PUT] = "INSERT INTO snapshots (sha256, source, created_at) "
+			      "VALUES (?1, ?2, ?3) ON CONFLICT (sha256) DO NOTHING",
+	[STMT_SNAPSHOT_GET] = "SELECT source FROM snapshots WHERE sha256 = ?1",
+	[STMT_EXECUTION_SET_SNAPSHOT] = "UPDATE executions SET snapshot = ?2, scenario_path = ?3, "
+					"now_ms = ?4 WHERE id = ?1",
+	[STMT_EXECUTION_GET_SNAPSHOT] = "SELECT snapshot, scenario_path, now_ms, scenario "
+					"FROM executions WHERE id = ?1",
+
+	[STMT_INCOMPLETE_INSERT] =
+		"INSERT INTO incomplete_executions (scenario, execution_id, origin_execution_id, "
+		"status, module_id, error, snapshot, scenario_path, state, size, max_attempts, "
+		"retry_interval_ms, next_attempt_at, created_at, updated_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, length(?9), ?10, ?11, ?12, ?13, ?13)",
+	/* ?1 scenario or NULL, ?2 status or NULL, ?3 all, ?4 limit, ?5 now */
+	[STMT_INCOMPLETE_LIST] =
+		"SELECT id, scenario, execution_id, origin_execution_id, "
+		"CASE WHEN status = 'in_progress' AND lease_until < ?5 THEN 'unresolved' "
+		"ELSE status END, module_id, error, size, attempts, max_attempts, next_attempt_at, "
+		"created_at, updated_at, resolved_by FROM incomplete_executions "
+		"WHERE (?1 IS NULL OR scenario = ?1) AND "
+		"(CASE WHEN ?2 IS NOT NULL THEN status = ?2 WHEN ?3 THEN 1 "
+		"ELSE status != 'resolved' END) ORDER BY id DESC LIMIT ?4",
+	[STMT_INCOMPLETE_GET] =
+		"SELECT i.id, i.scenario, i.execution_id, i.origin_execution_id, "
+		"CASE WHEN i.status = 'in_progress' AND i.lease_until < ?2 THEN 'unresolved' "
+		"ELSE i.status END, i.module_id, i.error, i.size, i.attempts, i.max_attempts, "
+		"i.next_attempt_at, i.created_at, i.updated_at, i.resolved_by, i.state, "
+		"s.source, i.scenario_path, i.retry_interval_ms "
+		"FROM incomplete_executions i JOIN snapshots s ON s.sha256 = i.snapshot "
+		"WHERE i.id = ?1",
+	/* One statement checks and takes, so two processes never resume the same
+	 * record: open records, or one whose resumer died (lease run out). */
+	[STMT_INCOMPLETE_CLAIM] =
+		"UPDATE incomplete_executions SET status = 'in_progress', owner = ?2, "
+		"lease_until = ?3, updated_at = ?4 WHERE id = ?1 AND "
+		"(status IN ('pending', 'unresolved') OR "
+		"(status = 'in_progress' AND (lease_until < ?4 OR owner = ?2)))",
+	[STMT_INCOMPLETE_RELEASE] =
+		"UPDATE incomplete_executions SET status = ?3, error = COALESCE(?4, error), "
+		"next_attempt_at = ?5, resolved_by = ?6, attempts = attempts + ?7, owner = NULL, "
+		"lease_until = NULL, updated_at = ?8 WHERE id = ?1 AND owner = ?2",
+	[STMT_INCOMPLETE_RESOLVE] =
+		"UPDATE incomplete_executions SET status = 'resolved', updated_at = ?2, "
+		"next_attempt_at = NULL WHERE id = ?1 AND "
+		"(status != 'in_progress' OR lease_until < ?2)",
+	[STMT_INCOMPLETE_DELETE] = "DELETE FROM incomplete_executions WHERE id = ?1 AND "
+				   "(status != 'in_progress' OR lease_until < ?2)",
+	[STMT_INCOMPLETE_COUNT_OPEN] = "SELECT count(*) FROM incomplete_executions "
+				       "WHERE scenario = ?1 AND status != 'resolved'",
+	[STMT_INCOMPLETE_DUE] = "SELECT id, scenario FROM incomplete_executions "
+				"WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY "
+				"next_attempt_at, id",
 };
 
 const char *store_stmt_sql(enum store_stmt id)

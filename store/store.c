@@ -20,6 +20,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -345,6 +346,10 @@ int store_open(const char *state_dir, struct store **ret, char **reterr_msg)
 
 	if (!state_dir || !*state_dir)
 		return -EINVAL;
+
+	/* Blob writers hash on worker threads; OpenSSL's lazy set-up must
+	 * happen here, on the opening thread, or its per-thread state leaks. */
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
 
 	store = xcalloc(1, sizeof(*store));
 	store->owner = make_owner();

@@ -168,3 +168,90 @@ int store_blob_import_path(struct store *store, const char *path, const char *na
 /* Checks that a file value points into this store's blob folder and that
  * the blob exists; returns its path (borrowed from the value). */
 int store_blob_resolve(const struct store *store, const cJSON *file_value, const char **ret_path);
+
+/* ---- scenario snapshots: the file's text as a run saw it ---- */
+
+/* Stores `source` once per distinct text; *ret_sha256 (caller frees) names
+ * it. */
+int store_snapshot_put(struct store *store, const char *source, char **ret_sha256);
+/* The text of a snapshot (caller frees); -ENOENT. */
+int store_snapshot_get(struct store *store, const char *sha256, char **ret_source);
+/* Records which snapshot and file an execution ran, and its `now`. */
+int store_execution_set_snapshot(struct store *store, int64_t execution_id, const char *sha256,
+				 const char *path, int64_t now_ms);
+struct store_execution_origin {
+	char *snapshot;	 /* owned: the scenario text the execution ran; NULL when unknown */
+	char *path;	 /* owned; may be NULL */
+	char *scenario;	 /* owned */
+	int64_t now_ms;	 /* `now` of its mappings */
+};
+/* What an execution ran, for replaying it after a crash; -ENOENT. */
+int store_execution_get_origin(struct store *store, int64_t execution_id,
+			       struct store_execution_origin *ret);
+void store_execution_origin_done(struct store_execution_origin *origin);
+
+/* ---- incomplete executions (scenario-format.md "Incomplete executions") ----
+ * One record per failing bundle: the snapshot, the failed module, the
+ * state to resume from (the executor's, opaque here), the error, attempts
+ * and the next attempt. Statuses: pending (an automatic retry is planned),
+ * in_progress (claimed by a process with a lease), resolved, unresolved. A
+ * record in progress whose lease ran out reads as unresolved and may be
+ * claimed again. */
+
+#define STORE_INCOMPLETE_MAX_STATE (64 << 20) /* bytes of state JSON */
+
+struct store_incomplete {
+	const char *scenario;
+	int64_t execution_id;	     /* the execution that stored it */
+	int64_t origin_execution_id; /* the first execution of the chain */
+	const char *status;	     /* "pending" or "unresolved" */
+	const char *module_id;	     /* the failed module */
+	const cJSON *error;	     /* {type, message, module} */
+	const char *snapshot;	     /* sha256 from store_snapshot_put() */
+	const char *scenario_path;   /* may be NULL */
+	const cJSON *state;	     /* what the executor needs to resume */
+	int max_attempts;	     /* automatic attempts; 0: none */
+	int64_t retry_interval_ms;   /* break's interval; 0: the default backoff schedule */
+	int64_t next_attempt_at;     /* epoch ms; 0: none planned */
+};
+
+/* -E2BIG when the state is larger than STORE_INCOMPLETE_MAX_STATE. */
+int store_incomplete_insert(struct store *store, const struct store_incomplete *record,
+			    int64_t *ret_id);
+
+struct store_incomplete_filter {
+	const char *scenario; /* NULL: all */
+	const char *status;   /* NULL: not resolved (or every status with `all`) */
+	bool all;
+	int limit;	      /* 0: 100 */
+};
+
+/* Newest first: [{id, scenario, execution_id, origin_execution_id, status,
+ * module_id, error, size, attempts, max_attempts, next_attempt_at,
+ * created_at, updated_at, resolved_by}]. */
+int store_incomplete_list(struct store *store, const struct store_incomplete_filter *filter,
+			  cJSON **ret);
+/* One record with everything: the list's keys plus state, source (the
+ * snapshot's text), scenario_path, retry_interval_ms. -ENOENT. */
+int store_incomplete_get(struct store *store, int64_t id, cJSON **ret);
+/* Takes the record for this process (status in_progress with a lease).
+ * -ENOENT when missing, -EBUSY when another live process has it, -EALREADY
+ * when it is resolved. */
+int store_incomplete_claim(struct store *store, int64_t id);
+/* Releases a claimed record with its new status ("resolved", "pending",
+ * "unresolved"), the latest error (NULL: unchanged), the next attempt (0:
+ * none), the execution that resolved it (0: none), and whether this was an
+ * attempt (adds one to attempts). -ENOENT when this process does not hold
+ * it. */
+int store_incomplete_release(struct store *store, int64_t id, const char *status,
+			     const cJSON *error, int64_t next_attempt_at, int64_t resolved_by,
+			     bool attempted);
+/* Marks a record resolved without running it; -EBUSY while in progress,
+ * -ENOENT when missing. */
+int store_incomplete_resolve(struct store *store, int64_t id);
+/* Deletes a record; -EBUSY while in progress, -ENOENT when missing. */
+int store_incomplete_delete(struct store *store, int64_t id);
+/* How many records of `scenario` are not resolved. */
+int store_incomplete_count_open(struct store *store, const char *scenario, int64_t *ret);
+/* Pending records whose next attempt is due at `now_ms`: [{id, scenario}]. */
+int store_incomplete_list_due(struct store *store, int64_t now_ms, cJSON **ret);
