@@ -286,6 +286,33 @@ int store_incomplete_release(struct store *store, int64_t id, const char *status
 	return sqlite3_changes(store->db) > 0 ? 0 : -ENOENT;
 }
 
+int store_incomplete_replace(struct store *store, int64_t id, const struct store_incomplete *rec)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_INCOMPLETE_REPLACE);
+	_cleanup_free_ char *state = NULL;
+	int r;
+
+	if (!rec->module_id || !rec->error || !rec->state || !rec->status)
+		return -EINVAL;
+	state = json_print(rec->state);
+	if (strlen(state) > STORE_INCOMPLETE_MAX_STATE)
+		return -E2BIG;
+	sqlite3_bind_int64(stmt, 1, id);
+	store_bind_text(stmt, 2, store->owner);
+	store_bind_text(stmt, 3, rec->status);
+	store_bind_text(stmt, 4, rec->module_id);
+	store_bind_json(stmt, 5, rec->error);
+	store_bind_text(stmt, 6, state);
+	if (rec->next_attempt_at > 0)
+		sqlite3_bind_int64(stmt, 7, rec->next_attempt_at);
+	sqlite3_bind_int64(stmt, 8, rec->execution_id);
+	sqlite3_bind_int64(stmt, 9, time_now_ms());
+	r = store_step_done(store, stmt);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(store->db) > 0 ? 0 : -ENOENT;
+}
+
 static int change_unless_in_progress(struct store *store, enum store_stmt which, int64_t id)
 {
 	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, which);

@@ -23,8 +23,12 @@
  * reads them by position); ?1 is "now" for the abandoned flag. */
 #define EXECUTION_COLUMNS                                                                 \
 	"SELECT id, scenario, status, \"trigger\", started_at, finished_at, operations, " \
-	"bytes, duration_ms, error, status = 'running' AND lease_until < ?1 "             \
-	"FROM executions "
+	"bytes, duration_ms, error, status = 'running' AND " EXPIRED("?1") " "            \
+									   "FROM executions "
+/* A claim has ended when its lease ran out or its process is gone
+ * (owner_alive(), registered by store.c). */
+#define EXPIRED(now) "(lease_until < " now " OR NOT owner_alive(owner))"
+#define EXPIRED_I(now) "(i.lease_until < " now " OR NOT owner_alive(i.owner))"
 #define EXECUTION_ORDER " ORDER BY started_at DESC, id DESC LIMIT ?2"
 
 static const char *const stmt_sql[_STORE_STMT_MAX] = {
@@ -68,14 +72,15 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 		"UPDATE executions SET status = ?3, finished_at = ?4, operations = ?5, "
 		"bytes = ?6, duration_ms = ?7, bundles = ?8, error = ?9, owner = NULL, "
 		"lease_until = NULL WHERE id = ?1 AND owner = ?2 AND status = 'running'",
-	[STMT_EXECUTION_LIST_ABANDONED] = "SELECT id, scenario, started_at FROM executions "
-					  "WHERE status = 'running' AND lease_until < ?1 "
-					  "ORDER BY id",
+	[STMT_EXECUTION_LIST_ABANDONED] =
+		"SELECT id, scenario, started_at FROM executions "
+		"WHERE status = 'running' AND " EXPIRED("?1") " "
+							      "ORDER BY id",
 	/* The lease check and the takeover are one statement, so two
 	 * processes racing for the same execution cannot both win. */
 	[STMT_EXECUTION_CLAIM] = "UPDATE executions SET owner = ?2, lease_until = ?3 "
 				 "WHERE id = ?1 AND status = 'running' "
-				 "AND (lease_until < ?4 OR owner = ?2)",
+				 "AND (" EXPIRED("?4") " OR owner = ?2)",
 	[STMT_EXECUTION_STATUS] = "SELECT status FROM executions WHERE id = ?1",
 	[STMT_EXECUTION_LIST] = EXECUTION_COLUMNS EXECUTION_ORDER,
 	[STMT_EXECUTION_LIST_SCENARIO] = EXECUTION_COLUMNS "WHERE scenario = ?3" EXECUTION_ORDER,
@@ -84,8 +89,9 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 	"WHERE scenario = ?3 AND status = ?4" EXECUTION_ORDER,
 	[STMT_EXECUTION_GET] =
 		"SELECT id, scenario, status, \"trigger\", started_at, finished_at, operations, "
-		"bytes, duration_ms, error, status = 'running' AND lease_until < ?1, "
-		"resumes, bundles, owner FROM executions WHERE id = ?2",
+		"bytes, duration_ms, error, status = 'running' AND " EXPIRED(
+			"?1") ", "
+			      "resumes, bundles, owner FROM executions WHERE id = ?2",
 
 	[STMT_OPERATION_BEGIN] =
 		"INSERT INTO operations (execution_id, seq, module_id, module, bundle, status, "
@@ -129,37 +135,46 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 	/* ?1 scenario or NULL, ?2 status or NULL, ?3 all, ?4 limit, ?5 now */
 	[STMT_INCOMPLETE_LIST] =
 		"SELECT id, scenario, execution_id, origin_execution_id, "
-		"CASE WHEN status = 'in_progress' AND lease_until < ?5 THEN 'unresolved' "
-		"ELSE status END, module_id, error, size, attempts, max_attempts, next_attempt_at, "
-		"created_at, updated_at, resolved_by FROM incomplete_executions "
-		"WHERE (?1 IS NULL OR scenario = ?1) AND "
-		"(CASE WHEN ?2 IS NOT NULL THEN status = ?2 WHEN ?3 THEN 1 "
-		"ELSE status != 'resolved' END) ORDER BY id DESC LIMIT ?4",
+		"CASE WHEN status = 'in_progress' AND " EXPIRED(
+			"?5") " THEN 'unresolved' "
+			      "ELSE status END, module_id, error, size, attempts, max_attempts, next_attempt_at, "
+			      "created_at, updated_at, resolved_by FROM incomplete_executions "
+			      "WHERE (?1 IS NULL OR scenario = ?1) AND "
+			      "(CASE WHEN ?2 IS NOT NULL THEN status = ?2 WHEN ?3 THEN 1 "
+			      "ELSE status != 'resolved' END) ORDER BY id DESC LIMIT ?4",
 	[STMT_INCOMPLETE_GET] =
 		"SELECT i.id, i.scenario, i.execution_id, i.origin_execution_id, "
-		"CASE WHEN i.status = 'in_progress' AND i.lease_until < ?2 THEN 'unresolved' "
-		"ELSE i.status END, i.module_id, i.error, i.size, i.attempts, i.max_attempts, "
-		"i.next_attempt_at, i.created_at, i.updated_at, i.resolved_by, i.state, "
-		"s.source, i.scenario_path, i.retry_interval_ms "
-		"FROM incomplete_executions i JOIN snapshots s ON s.sha256 = i.snapshot "
-		"WHERE i.id = ?1",
+		"CASE WHEN i.status = 'in_progress' AND " EXPIRED_I(
+			"?2") " THEN 'unresolved' "
+			      "ELSE i.status END, i.module_id, i.error, i.size, i.attempts, i.max_attempts, "
+			      "i.next_attempt_at, i.created_at, i.updated_at, i.resolved_by, i.state, "
+			      "s.source, i.scenario_path, i.retry_interval_ms "
+			      "FROM incomplete_executions i JOIN snapshots s ON s.sha256 = i.snapshot "
+			      "WHERE i.id = ?1",
 	/* One statement checks and takes, so two processes never resume the same
 	 * record: open records, or one whose resumer died (lease run out). */
 	[STMT_INCOMPLETE_CLAIM] =
 		"UPDATE incomplete_executions SET status = 'in_progress', owner = ?2, "
 		"lease_until = ?3, updated_at = ?4 WHERE id = ?1 AND "
 		"(status IN ('pending', 'unresolved') OR "
-		"(status = 'in_progress' AND (lease_until < ?4 OR owner = ?2)))",
+		"(status = 'in_progress' AND (" EXPIRED("?4") " OR owner = ?2)))",
 	[STMT_INCOMPLETE_RELEASE] =
 		"UPDATE incomplete_executions SET status = ?3, error = COALESCE(?4, error), "
 		"next_attempt_at = ?5, resolved_by = ?6, attempts = attempts + ?7, owner = NULL, "
 		"lease_until = NULL, updated_at = ?8 WHERE id = ?1 AND owner = ?2",
+	/* A resumed run that failed again: the same record now holds where it
+	 * failed this time. */
+	[STMT_INCOMPLETE_REPLACE] =
+		"UPDATE incomplete_executions SET status = ?3, module_id = ?4, error = ?5, "
+		"state = ?6, size = length(?6), next_attempt_at = ?7, execution_id = ?8, "
+		"attempts = attempts + 1, owner = NULL, lease_until = NULL, updated_at = ?9 "
+		"WHERE id = ?1 AND owner = ?2",
 	[STMT_INCOMPLETE_RESOLVE] =
 		"UPDATE incomplete_executions SET status = 'resolved', updated_at = ?2, "
 		"next_attempt_at = NULL WHERE id = ?1 AND "
-		"(status != 'in_progress' OR lease_until < ?2)",
+		"(status != 'in_progress' OR " EXPIRED("?2") ")",
 	[STMT_INCOMPLETE_DELETE] = "DELETE FROM incomplete_executions WHERE id = ?1 AND "
-				   "(status != 'in_progress' OR lease_until < ?2)",
+				   "(status != 'in_progress' OR " EXPIRED("?2") ")",
 	[STMT_INCOMPLETE_COUNT_OPEN] = "SELECT count(*) FROM incomplete_executions "
 				       "WHERE scenario = ?1 AND status != 'resolved'",
 	[STMT_INCOMPLETE_DUE] = "SELECT id, scenario FROM incomplete_executions "

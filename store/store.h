@@ -246,6 +246,11 @@ int store_incomplete_claim(struct store *store, int64_t id);
 int store_incomplete_release(struct store *store, int64_t id, const char *status,
 			     const cJSON *error, int64_t next_attempt_at, int64_t resolved_by,
 			     bool attempted);
+/* A claimed record whose resumed run failed again: it now holds the new
+ * failure (module, error, state, status, next attempt, the execution that
+ * stored it), one more attempt, and is released. -ENOENT when this process
+ * does not hold it. */
+int store_incomplete_replace(struct store *store, int64_t id, const struct store_incomplete *record);
 /* Marks a record resolved without running it; -EBUSY while in progress,
  * -ENOENT when missing. */
 int store_incomplete_resolve(struct store *store, int64_t id);

@@ -15,7 +15,9 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "util/json.h"
@@ -179,6 +181,37 @@ static void test_due_list_and_attempts(void **state)
 	assert_string_equal(json_get_string(one, "status"), "unresolved");
 }
 
+/* A claim held by a process of this host that no longer exists is over at
+ * once: a killed scenarioctl's execution is abandoned without waiting for
+ * its lease to run out. */
+static void test_dead_owner_is_abandoned_at_once(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_free_ char *db_path = xasprintf("%s/store.db", f->tmp);
+	_cleanup_free_ char *sql = NULL;
+	_cleanup_json_ cJSON *abandoned = NULL;
+	char host[256] = "";
+	sqlite3 *db;
+
+	assert_int_equal(store_execution_list_abandoned(f->store, &abandoned), 0);
+	assert_int_equal(cJSON_GetArraySize(abandoned), 0);
+	cJSON_Delete(TAKE_PTR(abandoned));
+
+	gethostname(host, sizeof(host) - 1);
+	/* pid_max is at most 4194304 on Linux: this pid cannot exist. */
+	sql = xasprintf("UPDATE executions SET owner = '%s:4194305:00' WHERE id = %lld", host,
+			(long long)f->execution);
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_execution_list_abandoned(f->store, &abandoned), 0);
+	assert_int_equal(cJSON_GetArraySize(abandoned), 1);
+	assert_int_equal(store_execution_claim(f->other, f->execution), 0);
+	/* Now the other (live) process owns it. */
+	assert_int_equal(store_execution_claim(f->store, f->execution), -EBUSY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +219,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_filters_and_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims_are_exclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_list_and_attempts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_owner_is_abandoned_at_once, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
