@@ -139,23 +139,22 @@ static char *squeeze(const char *text)
 static char *server_says(const struct http_request *req)
 {
 	const struct strbuf *body = &req->response.body;
-	_cleanup_free_ char *type = NULL, *says = NULL;
+	_cleanup_free_ char *type = NULL;
 	_cleanup_json_ cJSON *json = NULL;
+	const char *text = NULL;
 
 	if (req->response.to_sink || body->len == 0 || !http_body_is_text(body->data, body->len))
 		return NULL;
 	type = http_response_media_type(req);
 	json = cJSON_ParseWithLength(body->data, body->len);
-	if (json) {
-		const char *s = json_says(json);
-
-		says = s ? squeeze(s) : NULL;
-	} else if (!type || strncmp(type, "text/plain", 10) == 0) {
-		says = squeeze(body->data);
-	}
-	if (says && http_request_leaks_secret(req, says))
+	if (json)
+		text = json_says(json);
+	else if (!type || strncmp(type, "text/plain", 10) == 0)
+		text = body->data;
+	/* Checked on the whole text: the cut could keep half a token. */
+	if (!text || http_request_leaks_secret(req, text))
 		return NULL;
-	return TAKE_PTR(says);
+	return squeeze(text);
 }
 
 static char *status_message(const struct http_request *req, int64_t retry_ms)
