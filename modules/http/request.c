@@ -156,6 +156,15 @@ static bool is_token(const char *s)
 	return true;
 }
 
+/* No control characters but tab: CR and LF would inject headers. */
+static bool is_field_value(const char *s)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
+}
+
 static bool is_secret_name(const char *name)
 {
 	for (size_t i = 0; i < ELEMENTSOF(secret_headers); i++)
@@ -169,7 +178,7 @@ int http_request_add_header(struct http_request *req, const char *name, const ch
 {
 	struct http_header *h;
 
-	if (!is_token(name) || strpbrk(value, "\r\n"))
+	if (!is_token(name) || !is_field_value(value))
 		return -EINVAL;
 	if (req->n_headers >= HTTP_MAX_HEADERS ||
 	    strlen(name) + strlen(value) > HTTP_MAX_HEADER_LEN)
@@ -341,8 +350,8 @@ char *http_request_url_with_query(const struct http_request *req)
 	base = strcspn(req->url, "#");
 	if (!req->query.len)
 		return xstrndup(req->url, base);
-	return xasprintf("%.*s%c%s", (int)base, req->url,
-			 memchr(req->url, '?', base) ? '&' : '?', req->query.data);
+	return xasprintf("%.*s%c%s", (int)base, req->url, memchr(req->url, '?', base) ? '&' : '?',
+			 req->query.data);
 }
 
 char *http_request_describe(const struct http_request *req)
@@ -382,33 +391,39 @@ bool http_request_leaks_secret(const struct http_request *req, const char *text)
  */
 bool http_body_is_text(const char *data, size_t len)
 {
+	/* Per lead byte class: continuation bytes and the smallest code point
+	 * that needs that many (anything less is an overlong form). */
+	static const struct {
+		unsigned char mask, lead;
+		int more;
+		unsigned min;
+	} forms[] = {
+		{ 0xe0, 0xc0, 1, 0x80 },
+		{ 0xf0, 0xe0, 2, 0x800 },
+		{ 0xf8, 0xf0, 3, 0x10000 },
+	};
 	const unsigned char *p = (const unsigned char *)data, *end = p + len;
 
 	while (p < end) {
-		unsigned c = *p++;
-		int more;
-		unsigned min, cp;
+		unsigned char c = *p++;
+		size_t f = 0;
+		unsigned cp;
 
 		if (c == 0)
 			return false;
 		if (c < 0x80)
 			continue;
-		if ((c & 0xe0) == 0xc0)
-			more = 1, min = 0x80, cp = c & 0x1f;
-		else if ((c & 0xf0) == 0xe0)
-			more = 2, min = 0x800, cp = c & 0x0f;
-		else if ((c & 0xf8) == 0xf0)
-			more = 3, min = 0x10000, cp = c & 0x07;
-		else
+		while (f < ELEMENTSOF(forms) && (c & forms[f].mask) != forms[f].lead)
+			f++;
+		if (f == ELEMENTSOF(forms) || end - p < forms[f].more)
 			return false;
-		if (end - p < more)
-			return false;
-		for (; more > 0; more--, p++) {
+		cp = c & (unsigned char)~forms[f].mask;
+		for (int i = 0; i < forms[f].more; i++, p++) {
 			if ((*p & 0xc0) != 0x80)
 				return false;
 			cp = (cp << 6) | (*p & 0x3f);
 		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		if (cp < forms[f].min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			return false;
 	}
 	return true;

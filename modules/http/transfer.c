@@ -228,8 +228,13 @@ static CURLcode set_common(struct http_transfer *t, const char *url)
 	SET(rc, t, CURLOPT_PRIVATE, (char *)t);
 	SET(rc, t, CURLOPT_ERRORBUFFER, t->errbuf);
 	SET(rc, t, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: the bitmask form is deprecated */
 	SET(rc, t, CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(rc, t, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	SET(rc, t, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SET(rc, t, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 	SET(rc, t, CURLOPT_FOLLOWLOCATION, 1L);
 	SET(rc, t, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
 	SET(rc, t, CURLOPT_USERAGENT, "scenariod/" PACKAGE_VERSION);

@@ -745,117 +745,6 @@ static void test_sink_limit_and_errors(void **state)
 	store_close(store);
 }
 
-/* ---- building requests, names ---- */
-
-static void test_request_checks(void **state)
-{
-	struct http_request req;
-	_cleanup_free_ char *what = NULL;
-
-	(void)state;
-	http_request_init(&req);
-	assert_int_equal(http_request_set_url(&req, "ftp://example.com/x"), -EPROTONOSUPPORT);
-	assert_int_equal(http_request_set_url(&req, "file:///etc/passwd"), -EPROTONOSUPPORT);
-	assert_int_equal(http_request_set_url(&req, "not a url"), -EINVAL);
-	assert_int_equal(http_request_set_url(&req, "/relative"), -EINVAL);
-	assert_int_equal(http_request_set_method(&req, "TRACE"), -EINVAL);
-	assert_int_equal(http_request_set_method(&req, "patch"), 0);
-	assert_string_equal(req.method, "PATCH");
-	assert_int_equal(http_request_add_header(&req, "Bad Name", "v", 0), -EINVAL);
-	assert_int_equal(http_request_add_header(&req, "", "v", 0), -EINVAL);
-	assert_int_equal(http_request_add_header(&req, "X-Injected", "a\r\nX-Evil: 1", 0), -EINVAL);
-	assert_int_equal(http_request_add_header(&req, "X-Injected", "a\nb", 0), -EINVAL);
-	for (int i = 0; i < HTTP_MAX_HEADERS; i++)
-		assert_int_equal(http_request_add_header(&req, "X-Many", "v", 0), 0);
-	assert_int_equal(http_request_add_header(&req, "X-Many", "v", 0), -E2BIG);
-
-	assert_int_equal(http_request_set_url(
-				 &req, "https://user:pw@api.example.com:8443/v2/jobs?token=1#f"),
-			 0);
-	what = http_request_describe(&req);
-	assert_string_equal(what, "PATCH https://api.example.com:8443/v2/jobs");
-	http_request_done(&req);
-}
-
-static void test_filename_sanitize(void **state)
-{
-	static const struct {
-		const char *in;
-		const char *out;
-	} cases[] = {
-		{ "report.pdf", "report.pdf" },
-		{ "../../etc/passwd", "passwd" },
-		{ "..\\..\\boot.ini", "boot.ini" },
-		{ ".hidden", "hidden" },
-		{ "a..b.txt", "a.b.txt" },
-		{ "line\nbreak\x1b[31m.txt", "linebreak[31m.txt" },
-		{ "", "download" },
-		{ "..", "download" },
-		{ "/", "download" },
-		{ "dir/", "download" },
-		{ "  spaced name.txt  ", "spaced name.txt" },
-		{ "naïve.txt", "naïve.txt" },
-		{ "\xff\xfe.txt", "__.txt" },
-		{ "trailing.", "trailing" },
-	};
-	char long_name[400];
-	_cleanup_free_ char *cut = NULL;
-
-	(void)state;
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		_cleanup_free_ char *out = http_filename_sanitize(cases[i].in);
-
-		assert_string_equal(out, cases[i].out);
-	}
-	memset(long_name, 'a', sizeof(long_name) - 1);
-	long_name[sizeof(long_name) - 1] = '\0';
-	cut = http_filename_sanitize(long_name);
-	assert_int_equal(strlen(cut), HTTP_FILENAME_MAX);
-}
-
-static void test_filename_from_response(void **state)
-{
-	static const struct {
-		const char *path;
-		const char *name;
-	} cases[] = {
-		{ "/named", "naïve report.txt" }, /* filename* wins, decoded and cleaned */
-		{ "/big?size=10", "big.bin" },
-		{ "/json", "json" },
-		{ "/redirect", "json" }, /* the URL answered, after the redirect */
-	};
-	struct fixture *f = *state;
-
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		_cleanup_free_ char *name = NULL;
-		struct probe p;
-
-		probe_init(&p, "GET", cases[i].path);
-		exchange(f, &p);
-		name = http_filename_from_response(&p.req);
-		assert_string_equal(name, cases[i].name);
-		http_request_done(&p.req);
-	}
-}
-
-static void test_body_is_text(void **state)
-{
-	static const struct {
-		const char *data;
-		size_t len;
-		bool text;
-	} cases[] = {
-		{ "plain", 5, true },	      { "naïve", 6, true },
-		{ "a\0b", 3, false },	      { "\xff", 1, false },
-		{ "\xc3", 1, false },	      { "\xc0\xaf", 2, false },
-		{ "\xed\xa0\x80", 3, false }, { "\xf0\x9f\x98\x80", 4, true },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++)
-		assert_int_equal(http_body_is_text(cases[i].data, cases[i].len), cases[i].text);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -881,10 +770,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_free_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sink_big_download, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sink_limit_and_errors, setup, teardown),
-		cmocka_unit_test(test_request_checks),
-		cmocka_unit_test(test_filename_sanitize),
-		cmocka_unit_test_setup_teardown(test_filename_from_response, setup, teardown),
-		cmocka_unit_test(test_body_is_text),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -5,7 +5,8 @@
  * loopback server and an in-memory store. Covers what is sent (query,
  * headers, JSON, text and file bodies), how bodies come back (JSON, text,
  * files named safely), the error mapping of HTTP failures, input checks,
- * load-time validation and cancel.
+ * load-time validation and cancel; and the request-building checks below
+ * the module (URLs, methods, header injection, file names, text).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,8 @@
 
 #include "http_test_server.h"
 #include "modules/http/client.h"
+#include "modules/http/filename.h"
+#include "modules/http/request.h"
 #include "modules/module.h"
 #include "modules/registry.h"
 #include "store/store.h"
@@ -336,6 +339,14 @@ static void test_download(void **state)
 	assert_string_equal(json_get_string(file, "mime"), "text/plain");
 	assert_int_equal(json_get_int(file, "size", -1), 5);
 	probe_done(&p);
+
+	/* Without Content-Disposition: the last segment of the URL answered. */
+	probe_init(f, &p, "{\"url\": \"@/redirect?x=1\", \"download\": true}");
+	assert_int_equal(run_module(f, &p), MODULE_PENDING);
+	file = cJSON_GetObjectItem(only_bundle(&p), "file");
+	assert_string_equal(json_get_string(file, "name"), "json");
+	assert_string_equal(json_get_string(file, "mime"), "application/json");
+	probe_done(&p);
 }
 
 /* Each way a request fails becomes the typed error a user routes on. */
@@ -486,6 +497,94 @@ static void test_validate(void **state)
 	assert_int_equal(reports.count, 0);
 }
 
+/* ---- building requests, names, text ---- */
+
+static void test_request_checks(void **state)
+{
+	struct http_request req;
+	_cleanup_free_ char *what = NULL;
+
+	(void)state;
+	http_request_init(&req);
+	assert_int_equal(http_request_set_url(&req, "ftp://example.com/x"), -EPROTONOSUPPORT);
+	assert_int_equal(http_request_set_url(&req, "file:///etc/passwd"), -EPROTONOSUPPORT);
+	assert_int_equal(http_request_set_url(&req, "not a url"), -EINVAL);
+	assert_int_equal(http_request_set_url(&req, "/relative"), -EINVAL);
+	assert_int_equal(http_request_set_method(&req, "TRACE"), -EINVAL);
+	assert_int_equal(http_request_set_method(&req, "patch"), 0);
+	assert_string_equal(req.method, "PATCH");
+	assert_int_equal(http_request_add_header(&req, "Bad Name", "v", 0), -EINVAL);
+	assert_int_equal(http_request_add_header(&req, "", "v", 0), -EINVAL);
+	assert_int_equal(http_request_add_header(&req, "X-Injected", "a\r\nX-Evil: 1", 0), -EINVAL);
+	assert_int_equal(http_request_add_header(&req, "X-Injected", "a\nb", 0), -EINVAL);
+	assert_int_equal(http_request_add_header(&req, "X-Control", "a\x01b", 0), -EINVAL);
+	assert_int_equal(http_request_add_header(&req, "X-Tab", "a\tb", 0), 0);
+	for (int i = 1; i < HTTP_MAX_HEADERS; i++)
+		assert_int_equal(http_request_add_header(&req, "X-Many", "v", 0), 0);
+	assert_int_equal(http_request_add_header(&req, "X-Many", "v", 0), -E2BIG);
+
+	assert_int_equal(http_request_set_url(
+				 &req, "https://user:pw@api.example.com:8443/v2/jobs?token=1#f"),
+			 0);
+	what = http_request_describe(&req);
+	assert_string_equal(what, "PATCH https://api.example.com:8443/v2/jobs");
+	http_request_done(&req);
+}
+
+static void test_filename_sanitize(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} cases[] = {
+		{ "report.pdf", "report.pdf" },
+		{ "../../etc/passwd", "passwd" },
+		{ "..\\..\\boot.ini", "boot.ini" },
+		{ ".hidden", "hidden" },
+		{ "a..b.txt", "a.b.txt" },
+		{ "line\nbreak\x1b[31m.txt", "linebreak[31m.txt" },
+		{ "", "download" },
+		{ "..", "download" },
+		{ "/", "download" },
+		{ "dir/", "download" },
+		{ "  spaced name.txt  ", "spaced name.txt" },
+		{ "naïve.txt", "naïve.txt" },
+		{ "\xff\xfe.txt", "__.txt" },
+		{ "trailing.", "trailing" },
+	};
+	char long_name[400];
+	_cleanup_free_ char *cut = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *out = http_filename_sanitize(cases[i].in);
+
+		assert_string_equal(out, cases[i].out);
+	}
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	cut = http_filename_sanitize(long_name);
+	assert_int_equal(strlen(cut), HTTP_FILENAME_MAX);
+}
+
+static void test_body_is_text(void **state)
+{
+	static const struct {
+		const char *data;
+		size_t len;
+		bool text;
+	} cases[] = {
+		{ "plain", 5, true },	      { "naïve", 6, true },
+		{ "a\0b", 3, false },	      { "\xff", 1, false },
+		{ "\xc3", 1, false },	      { "\xc0\xaf", 2, false },
+		{ "\xed\xa0\x80", 3, false }, { "\xf0\x9f\x98\x80", 4, true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+		assert_int_equal(http_body_is_text(cases[i].data, cases[i].len), cases[i].text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +599,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_secret_header_not_in_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validate, setup, teardown),
+		cmocka_unit_test(test_request_checks),
+		cmocka_unit_test(test_filename_sanitize),
+		cmocka_unit_test(test_body_is_text),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
