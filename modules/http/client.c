@@ -161,9 +161,9 @@ static void on_poll_event(uv_poll_t *poll, int status, int events)
 	int flags = 0;
 
 	/* `s` may be closed during act(); nothing of it is read afterwards. */
-	if (status < 0)
+	if (status < 0) {
 		flags = CURL_CSELECT_ERR;
-	else {
+	} else {
 		if (events & UV_READABLE)
 			flags |= CURL_CSELECT_IN;
 		if (events & UV_WRITABLE)

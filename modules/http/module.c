@@ -228,9 +228,9 @@ static int set_body(struct request_state *st, const cJSON *body)
 		st->file_body = true;
 		return http_request_set_body_file(&st->req, path, json_get_string(body, "mime"));
 	}
-	if (cJSON_IsObject(body) || cJSON_IsArray(body))
+	if (cJSON_IsObject(body) || cJSON_IsArray(body)) {
 		r = http_request_set_body_json(&st->req, body);
-	else {
+	} else {
 		text = json_to_text(body);
 		r = http_request_set_body(&st->req, text, strlen(text),
 					  "text/plain; charset=utf-8");
