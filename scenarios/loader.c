@@ -7,6 +7,14 @@
  * becomes a FILE:LINE:COL diagnostic, sorted by position; a scenario is
  * returned only when there were none. Also the model's own small API:
  * freeing, finding a node, directive names.
+ *
+ * Positions are libyaml's, 1-based, columns counted in characters. A
+ * problem inside a string (a mapping's syntax error or reference) is placed
+ * at the spot within it when the string sits on one line: a plain scalar's
+ * column plus the characters before the spot, a quoted one's plus one more
+ * for the quote (exact unless an escape comes before the spot). Block
+ * scalars (| and >) and strings folded over several lines report the
+ * scalar's own position.
  */
 #include "scenarios/scenario.h"
 
@@ -303,8 +311,10 @@ int scenario_load_string(const char *text, size_t len, const char *filename, str
 	int r;
 
 	r = yaml_tree_parse(text, len, filename, &limits, &root, diags);
-	if (r < 0)
+	if (r < 0) {
+		sort_diags(diags, l.first_diag);
 		return r;
+	}
 	l.errors = (size_t)r;
 
 	scenario = xcalloc(1, sizeof(*scenario));
@@ -315,10 +325,11 @@ int scenario_load_string(const char *text, size_t len, const char *filename, str
 	load_root(&l, root);
 	loader_done(&l);
 
+	sort_diags(diags, l.first_diag);
+	/* After sorting: a note without a position would sort first. */
 	if (l.errors > LOADER_MAX_DIAGS)
 		diag_error(diags, filename, 0, 0, "%zu more problems not shown",
 			   l.errors - LOADER_MAX_DIAGS);
-	sort_diags(diags, l.first_diag);
 	if (l.errors > 0) {
 		scenario_free(scenario);
 		return -EINVAL;

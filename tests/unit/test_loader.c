@@ -595,6 +595,28 @@ static void test_module_limit(void **state)
 	strbuf_done(&sb);
 }
 
+/* A file full of mistakes reports the first ones, sorted, and a count. */
+static void test_diag_cap(void **state)
+{
+	struct strbuf sb;
+	struct diag_list diags;
+
+	(void)state;
+	strbuf_init(&sb);
+	strbuf_puts(&sb, "flow:\n");
+	for (int i = 1; i <= 250; i++)
+		strbuf_printf(&sb, "  - {id: %d, module: nope.nope}\n", i);
+	assert_null(load_text(sb.data, "noisy.yaml", &diags));
+	assert_int_equal(diags.count, 201);
+	assert_int_equal(diags.items[0].line, 2);
+	for (size_t i = 1; i < 200; i++)
+		assert_true(diags.items[i].line > diags.items[i - 1].line);
+	assert_int_equal(diags.items[200].line, 0);
+	assert_string_equal(diags.items[200].message, "50 more problems not shown");
+	diag_list_done(&diags);
+	strbuf_done(&sb);
+}
+
 /* Routes nested past SCENARIO_MAX_NESTING are refused at the spot. */
 static void test_nesting_limit(void **state)
 {
@@ -632,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_module_limit),
 		cmocka_unit_test(test_nesting_limit),
+		cmocka_unit_test(test_diag_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
