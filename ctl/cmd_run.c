@@ -2,11 +2,10 @@
 /*
  * `scenarioctl run FILE|NAME`: runs a scenario once in this process, now,
  * whatever its schedule, with the same engine and store the daemon uses.
- * SIGINT or SIGTERM stops the run at the next safe point; what ran is on
- * record either way.
  */
 #include "ctl/ctl.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,14 +18,6 @@
 #include "util/json.h"
 #include "util/xalloc.h"
 
-struct run_session {
-	struct engine *engine;	     /* borrowed */
-	struct execution *execution; /* owned */
-	uv_signal_t sigint;
-	uv_signal_t sigterm;
-	bool finished;
-};
-
 static void help(void)
 {
 	printf("Usage: scenarioctl run [--json] FILE|NAME\n\n"
@@ -34,144 +25,6 @@ static void help(void)
 	       "id, status and a per-module summary. A NAME is looked up in the scenarios\n"
 	       "folder. Exit codes: 0 success (or warning), 1 error, 3 stored as incomplete,\n"
 	       "65 invalid scenario, 70 internal error.\n");
-}
-
-static void on_signal(uv_signal_t *handle, int signum)
-{
-	struct run_session *s = signum == SIGINT ?
-					container_of(handle, struct run_session, sigint) :
-					container_of(handle, struct run_session, sigterm);
-
-	if (s->execution && !s->finished)
-		execution_interrupt(s->execution, "stopped by a signal; the remaining bundles "
-						  "were not processed");
-}
-
-static void on_done(struct execution *execution, void *userdata)
-{
-	struct run_session *s = userdata;
-
-	(void)execution;
-	s->finished = true;
-	uv_close((uv_handle_t *)&s->sigint, NULL);
-	uv_close((uv_handle_t *)&s->sigterm, NULL);
-}
-
-static cJSON *result_json(const struct scenario *scenario, const struct execution *execution)
-{
-	const struct store_counters *counters = execution_counters(execution);
-	cJSON *doc = cJSON_CreateObject();
-	char id[32];
-
-	snprintf(id, sizeof(id), "%lld", (long long)execution_id(execution));
-	cJSON_AddStringToObject(doc, "execution_id", id);
-	cJSON_AddStringToObject(doc, "scenario", scenario->name);
-	cJSON_AddStringToObject(doc, "status", execution_status_to_string(execution_status(execution)));
-	cJSON_AddNumberToObject(doc, "operations", (double)counters->operations);
-	cJSON_AddNumberToObject(doc, "duration_ms", (double)counters->duration_ms);
-	cJSON_AddNumberToObject(doc, "bytes", (double)counters->bytes);
-	cJSON_AddNullToObject(doc, "incomplete_id");
-	cJSON_AddItemToObject(doc, "error", execution_error(execution) ?
-						    cJSON_Duplicate(execution_error(execution), true) :
-						    cJSON_CreateNull());
-	cJSON_AddItemToObject(doc, "modules", execution_summary(execution));
-	return doc;
-}
-
-static void print_log(const struct execution *execution)
-{
-	const cJSON *line;
-
-	cJSON_ArrayForEach(line, execution_log(execution))
-		fprintf(stderr, "[%s] %s: %s\n", json_get_string(line, "module"),
-			json_get_string(line, "level"), json_get_string(line, "message"));
-}
-
-static void print_human(const cJSON *doc)
-{
-	static const char *const headers[] = { "ID", "MODULE", "IN", "OUT", "STATUS", "ERROR", NULL };
-	const cJSON *error = cJSON_GetObjectItem(doc, "error");
-	const cJSON *m;
-	struct table *t = table_new(headers);
-
-	printf("execution %s of '%s': %s, %lld operations, %lld ms\n",
-	       json_get_string(doc, "execution_id"), json_get_string(doc, "scenario"),
-	       json_get_string(doc, "status"), (long long)json_get_int(doc, "operations", 0),
-	       (long long)json_get_int(doc, "duration_ms", 0));
-	if (cJSON_IsObject(error))
-		printf("%s in module %s: %s\n", json_get_string(error, "type"),
-		       json_get_string(error, "module") ? json_get_string(error, "module") : "-",
-		       json_get_string(error, "message"));
-	cJSON_ArrayForEach(m, cJSON_GetObjectItem(doc, "modules")) {
-		const cJSON *e = cJSON_GetObjectItem(m, "error");
-		_cleanup_free_ char *in = xasprintf("%lld", (long long)json_get_int(m, "bundles_in", 0));
-		_cleanup_free_ char *out =
-			xasprintf("%lld", (long long)json_get_int(m, "bundles_out", 0));
-		_cleanup_free_ char *err =
-			cJSON_IsObject(e) ? xasprintf("%s: %s", json_get_string(e, "type"),
-						      json_get_string(e, "message")) :
-					    xstrdup("");
-		const char *row[] = { json_get_string(m, "id"), json_get_string(m, "module"), in,
-				      out, json_get_string(m, "status"), err };
-
-		table_add_row(t, row);
-	}
-	printf("\n");
-	table_print(t, stdout);
-	table_free(t);
-}
-
-static int exit_code(const char *status)
-{
-	if (strcmp(status, "error") == 0)
-		return EXIT_RUN_ERROR;
-	if (strcmp(status, "incomplete") == 0)
-		return EXIT_INCOMPLETE;
-	return EXIT_OK;
-}
-
-static int load(const char *path, struct scenario **ret)
-{
-	struct diag_list diags;
-	int r;
-
-	diag_list_init(&diags);
-	r = scenario_load_file(path, ret, &diags);
-	diag_list_sort(&diags);
-	diag_list_print(&diags, stderr);
-	diag_list_done(&diags);
-	return r;
-}
-
-static int run_scenario(struct ctl *ctl, struct engine *engine, const struct scenario *scenario)
-{
-	struct run_session s = { .engine = engine };
-	_cleanup_json_ cJSON *doc = NULL;
-	int r;
-
-	uv_signal_init(&engine->loop, &s.sigint);
-	uv_signal_init(&engine->loop, &s.sigterm);
-	uv_signal_start(&s.sigint, on_signal, SIGINT);
-	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
-	r = execution_start(&engine->env, scenario, NULL, on_done, &s, &s.execution);
-	if (r < 0) {
-		fprintf(stderr, "scenarioctl run: cannot start an execution: %s\n", strerror(-r));
-		uv_close((uv_handle_t *)&s.sigint, NULL);
-		uv_close((uv_handle_t *)&s.sigterm, NULL);
-		uv_run(&engine->loop, UV_RUN_DEFAULT);
-		return EXIT_INTERNAL;
-	}
-	uv_run(&engine->loop, UV_RUN_DEFAULT);
-
-	doc = result_json(scenario, s.execution);
-	print_log(s.execution);
-	if (ctl->json)
-		ctl_print_json(doc);
-	else
-		print_human(doc);
-	r = exit_code(json_get_string(doc, "status"));
-	execution_free(s.execution);
-	return r;
 }
 
 int cmd_run(struct ctl *ctl, int argc, char **argv)
@@ -203,7 +56,7 @@ int cmd_run(struct ctl *ctl, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	path = ctl_scenario_path(ctl, argv[optind]);
-	if (load(path, &scenario) < 0)
+	if (ctl_load_scenario(path, &scenario) < 0)
 		return EXIT_INVALID;
 
 	r = engine_open(ctl->state_dir, &engine, &message);
@@ -212,7 +65,7 @@ int cmd_run(struct ctl *ctl, int argc, char **argv)
 		scenario_free(scenario);
 		return EXIT_INTERNAL;
 	}
-	r = run_scenario(ctl, engine, scenario);
+	r = ctl_execute(ctl, engine, scenario, NULL);
 	engine_close(engine);
 	scenario_free(scenario);
 	return r;

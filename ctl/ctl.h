@@ -48,6 +48,17 @@ void table_add_row(struct table *table, const char *const *cells);
 void table_print(struct table *table, FILE *out);
 struct table *table_free(struct table *table);
 
+struct engine;
+struct execution_options;
+struct scenario;
+
+/* Loads a scenario, printing every problem on stderr. */
+int ctl_load_scenario(const char *path, struct scenario **ret);
+/* Runs one execution in the foreground and prints its result; returns the
+ * exit code of cli.md. */
+int ctl_execute(struct ctl *ctl, struct engine *engine, const struct scenario *scenario,
+		const struct execution_options *options);
+
 int cmd_validate(struct ctl *ctl, int argc, char **argv);
 int cmd_run(struct ctl *ctl, int argc, char **argv);
 int cmd_executions(struct ctl *ctl, int argc, char **argv);

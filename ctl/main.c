@@ -102,10 +102,11 @@ int main(int argc, char **argv)
 		if (strcmp(cmd->name, argv[optind]) != 0)
 			continue;
 		ctl_paths_resolve(&ctl);
-		/* The command sees its name as argv[0], as getopt expects. */
+		/* The command sees its name as argv[0], as getopt expects; optind 0
+		 * makes glibc's getopt forget the "+" mode and its own state. */
 		argv += optind;
 		argc -= optind;
-		optind = 1;
+		optind = 0;
 		r = cmd->run(&ctl, argc, argv);
 		ctl_done(&ctl);
 		return r;

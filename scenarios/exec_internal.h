@@ -49,6 +49,7 @@ enum frame_kind {
 
 struct aggregation {
 	const struct node_info *aggregator; /* borrowed */
+	bool partial;			    /* restored for a resumed bundle: close only if fed */
 	cJSON *values;			    /* owned: one item per collected bundle */
 	cJSON *keys;			    /* owned: group_by value per item, or NULL */
 	struct aggregation *next;	    /* owned */
@@ -66,6 +67,7 @@ struct frame {
 	/* FRAME_OUTPUTS */
 	cJSON *outputs;		    /* owned: array of bundles */
 	int next;		    /* next bundle to hand on */
+	int next_current;	    /* the bundle the frames above are walking */
 	struct aggregation *aggregations; /* owned: aggregators fed by this node */
 
 	/* FRAME_ROUTES */
@@ -111,6 +113,23 @@ struct execution {
 	cJSON *log;			   /* owned: {module, level, message} lines */
 	bool had_warning;
 
+	/* Incomplete executions: what this run stored, and what it resumes. */
+	char *snapshot;			   /* owned: sha256 of the scenario text in the store */
+	int64_t origin_execution_id;	   /* the first execution of a resumed chain (tags) */
+	int64_t resumed_incomplete;	   /* the claimed record this run resumes; 0: none */
+	bool resumed_replaced;		   /* its failure was written back into that record */
+	int resume_attempts;		   /* the resumed record's attempts before this run */
+	int resume_max_attempts;	   /* … its automatic attempts */
+	int64_t resume_interval_ms;	   /* … its break interval (0: default backoff) */
+	int64_t first_incomplete;	   /* the first record this run stored; 0: none */
+	bool stored_incomplete;		   /* default handling stored a record: status incomplete */
+
+	/* Replaying a crashed execution's recorded operations to rebuild its
+	 * walk (recovery); the first operation without a recorded end is where
+	 * it stopped. */
+	cJSON *replay;			   /* owned: operations_list of the store, or NULL */
+	int replay_next;
+
 	cJSON *execution_json;		   /* owned: {{execution.*}} */
 	cJSON *scenario_json;		   /* owned: {{scenario.*}} */
 	cJSON *bundle_json;		   /* owned: {{bundle.*}} */
@@ -131,6 +150,24 @@ void walk_clear(struct execution *exec);
 void execution_finish(struct execution *exec);
 struct node_info *execution_node_info(struct execution *exec, const struct flow_node *node);
 void execution_record_error(struct execution *exec, const cJSON *error, bool decides_status);
+
+/* resume.c: incomplete executions from the executor's side. */
+enum incomplete_kind {
+	INCOMPLETE_BUNDLE, /* the failing bundle only; the run goes on with the others */
+	INCOMPLETE_REST,   /* the run stops here: the bundles still to come go with it */
+};
+/* Stores the walk as it stands (the top frame is the failed module) as an
+ * incomplete execution. Returns the record id or a negative errno. */
+int64_t resume_store_incomplete(struct execution *exec, const struct node_info *failed,
+				const cJSON *error, enum incomplete_kind kind, int max_attempts,
+				int64_t retry_interval_ms);
+/* Rebuilds the stack from a stored state; -EINVAL with a message when the
+ * scenario no longer fits it. */
+int resume_restore(struct execution *exec, const cJSON *state, char **reterr_msg);
+struct node_info *resume_find_node(struct execution *exec, const char *id);
+/* The next automatic attempt after `attempts` failed ones (epoch ms), or 0
+ * when the record should wait for a person now. */
+int64_t resume_next_attempt(int attempts, int max_attempts, int64_t interval_ms);
 
 /* context.c: the mapping scope of a bundle path. */
 struct eval_context {

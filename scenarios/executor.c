@@ -7,6 +7,7 @@
  */
 #include "scenarios/executor.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,30 +101,67 @@ static bool counts_as_error(const cJSON *error)
 	return true;
 }
 
-void execution_finish(struct execution *exec)
+/* A resumed record that was not written back (its run did not fail where
+ * a record is stored): resolved when the run succeeded, otherwise one more
+ * failed attempt, with the next one planned while attempts remain. */
+static void release_resumed(struct execution *exec)
+{
+	struct store *store = exec->env->store;
+	int64_t next;
+
+	if (!exec->resumed_incomplete || exec->resumed_replaced)
+		return;
+	if (exec->status == EXECUTION_SUCCESS || exec->status == EXECUTION_WARNING ||
+	    exec->status == EXECUTION_INCOMPLETE) {
+		store_incomplete_release(store, exec->resumed_incomplete, "resolved", NULL, 0,
+					 exec->id, true);
+		return;
+	}
+	next = resume_next_attempt(exec->resume_attempts + 1, exec->resume_max_attempts,
+				   exec->resume_interval_ms);
+	store_incomplete_release(store, exec->resumed_incomplete, next ? "pending" : "unresolved",
+				 exec->error, next, 0, true);
+}
+
+static void record_outcome(struct execution *exec)
 {
 	struct store *store = exec->env->store;
 	const struct scenario *sc = exec->scenario;
+	const struct flow_node *trigger = sc->flow.nodes[0];
+	int errors;
 
-	if (exec->status == EXECUTION_RUNNING)
-		exec->status = exec->had_warning ? EXECUTION_WARNING : EXECUTION_SUCCESS;
+	if (exec->status != EXECUTION_ERROR) {
+		store_scenario_record_outcome(store, sc->name, true, false);
+		return;
+	}
+	errors = store_scenario_record_outcome(store, sc->name, false, counts_as_error(exec->error));
+	/* A scenario with an instant trigger is deactivated on its first error:
+	 * events would otherwise keep failing one after the other. */
+	if (trigger->desc && trigger->desc->kind == MODULE_TRIGGER_INSTANT)
+		store_scenario_set_enabled(store, sc->name, false,
+					   "deactivated: a run of its instant trigger failed");
+	else if (sc->settings.max_consecutive_errors > 0 &&
+		 errors >= sc->settings.max_consecutive_errors)
+		store_scenario_set_enabled(store, sc->name, false,
+					   "deactivated after consecutive errors");
+}
+
+void execution_finish(struct execution *exec)
+{
+	if (exec->status == EXECUTION_RUNNING) {
+		if (exec->stored_incomplete)
+			exec->status = EXECUTION_INCOMPLETE;
+		else
+			exec->status = exec->had_warning ? EXECUTION_WARNING : EXECUTION_SUCCESS;
+	}
 	exec->counters.duration_ms = time_monotonic_ms() - exec->started_monotonic_ms;
 
 	/* A failure to write the final record leaves the execution "running"
 	 * with an expiring claim: it then shows as abandoned, which is the truth. */
-	store_execution_finish(store, exec->id, execution_status_to_string(exec->status),
+	store_execution_finish(exec->env->store, exec->id, execution_status_to_string(exec->status),
 			       &exec->counters, exec->error);
-	if (exec->status == EXECUTION_ERROR) {
-		int errors = store_scenario_record_outcome(store, sc->name, false,
-							   counts_as_error(exec->error));
-
-		if (errors >= sc->settings.max_consecutive_errors &&
-		    sc->settings.max_consecutive_errors > 0)
-			store_scenario_set_enabled(store, sc->name, false,
-						   "deactivated after consecutive errors");
-	} else {
-		store_scenario_record_outcome(store, sc->name, true, false);
-	}
+	release_resumed(exec);
+	record_outcome(exec);
 
 	uv_timer_stop(&exec->lease_timer);
 	uv_close((uv_handle_t *)&exec->lease_timer, on_lease_timer_closed);
@@ -135,7 +173,9 @@ static void on_lease_timer(uv_timer_t *timer)
 
 	if (!exec->started) {
 		exec->started = true;
-		walk_start_cycle(exec);
+		/* A resumed run starts from its restored stack. */
+		if (!exec->resumed_incomplete)
+			walk_start_cycle(exec);
 		walk_advance(exec);
 		return;
 	}
@@ -151,11 +191,63 @@ static cJSON *context_object(const char *key, const char *value)
 	return o;
 }
 
+/* Resuming: the stack comes from the record, which also says how many
+ * attempts were made. */
+static int prepare_resume(struct execution *exec, const cJSON *record, char **reterr_msg)
+{
+	const cJSON *state = cJSON_GetObjectItem(record, "state");
+	int r;
+
+	exec->resumed_incomplete = json_get_int(record, "id", 0);
+	exec->origin_execution_id = json_get_int(record, "origin_execution_id", 0);
+	exec->resume_attempts = (int)json_get_int(record, "attempts", 0);
+	exec->resume_max_attempts = (int)json_get_int(record, "max_attempts", 0);
+	exec->resume_interval_ms = json_get_int(record, "retry_interval_ms", 0);
+	exec->now_ms = json_get_int(state, "now_ms", exec->now_ms);
+	r = resume_restore(exec, state, reterr_msg);
+	if (r < 0)
+		return r;
+	cJSON_ReplaceItemInObjectCaseSensitive(exec->bundle_json, "index",
+					       cJSON_CreateNumber((double)exec->bundle_index));
+	cJSON_ReplaceItemInObjectCaseSensitive(exec->bundle_json, "total",
+					       cJSON_CreateNumber((double)exec->bundle_total));
+	return 0;
+}
+
+/* Recovering: the crashed execution's own record is reused (the caller
+ * claimed it) and its operations are replayed. */
+static int prepare_recover(struct execution *exec, int64_t id, char **reterr_msg)
+{
+	_cleanup_json_ cJSON *record = NULL;
+	struct store_execution_origin origin;
+	int r;
+
+	r = store_execution_get(exec->env->store, id, &record);
+	if (r == 0)
+		r = store_execution_get_origin(exec->env->store, id, &origin);
+	if (r < 0) {
+		*reterr_msg = xasprintf("cannot read execution %lld: %s", (long long)id,
+					strerror(-r));
+		return r;
+	}
+	if (origin.now_ms > 0)
+		exec->now_ms = origin.now_ms;
+	store_execution_origin_done(&origin);
+	exec->replay = cJSON_DetachItemFromObjectCaseSensitive(record, "operations_list");
+	if (!exec->replay)
+		exec->replay = cJSON_CreateArray();
+	exec->id = id;
+	exec->origin_execution_id = id;
+	return 0;
+}
+
 int execution_start(const struct module_env *env, const struct scenario *scenario,
 		    const struct execution_options *options, execution_done_fn *done,
-		    void *userdata, struct execution **ret)
+		    void *userdata, struct execution **ret, char **reterr_msg)
 {
 	const char *trigger = options && options->trigger ? options->trigger : "manual";
+	const cJSON *resume = options ? options->resume : NULL;
+	int64_t recover = options ? options->recover_execution_id : 0;
 	struct execution *exec;
 	char id_text[32];
 	int r;
@@ -167,26 +259,39 @@ int execution_start(const struct module_env *env, const struct scenario *scenari
 	exec->env = env;
 	exec->scenario = scenario;
 	exec->status = EXECUTION_RUNNING;
-	exec->trigger = xstrdup(trigger);
+	exec->trigger = xstrdup(resume ? "retry" : trigger);
 	exec->now_ms = options && options->now_ms ? options->now_ms : time_now_ms();
 	exec->started_monotonic_ms = time_monotonic_ms();
 	exec->done = done;
 	exec->done_userdata = userdata;
 	exec->log = cJSON_CreateArray();
-	index_flow(exec, &scenario->flow, false);
-
-	r = store_execution_create(env->store, scenario->name, trigger, 0, &exec->id);
-	if (r < 0) {
-		exec->started = true; /* nothing to free but memory */
-		execution_free(exec);
-		return r;
-	}
-	snprintf(id_text, sizeof(id_text), "%lld", (long long)exec->id);
-	exec->execution_json = context_object("id", id_text);
-	exec->scenario_json = context_object("name", scenario->name);
 	exec->bundle_json = cJSON_CreateObject();
 	cJSON_AddNumberToObject(exec->bundle_json, "index", 1);
 	cJSON_AddNumberToObject(exec->bundle_json, "total", 1);
+	index_flow(exec, &scenario->flow, false);
+
+	if (resume)
+		r = prepare_resume(exec, resume, reterr_msg);
+	else if (recover)
+		r = prepare_recover(exec, recover, reterr_msg);
+	if (r == 0 && scenario->source)
+		r = store_snapshot_put(env->store, scenario->source, &exec->snapshot);
+	if (r == 0 && !recover)
+		r = store_execution_create(env->store, scenario->name, exec->trigger,
+					   resume ? json_get_int(resume, "execution_id", 0) : 0,
+					   &exec->id);
+	if (r == 0 && !recover && exec->snapshot)
+		r = store_execution_set_snapshot(env->store, exec->id, exec->snapshot,
+						 scenario->path, exec->now_ms);
+	if (r < 0) {
+		execution_free(exec);
+		return r;
+	}
+	if (!exec->origin_execution_id)
+		exec->origin_execution_id = exec->id;
+	snprintf(id_text, sizeof(id_text), "%lld", (long long)exec->id);
+	exec->execution_json = context_object("id", id_text);
+	exec->scenario_json = context_object("name", scenario->name);
 
 	/* The first tick starts the walk, so `done` is never called from here. */
 	uv_timer_init(env->loop, &exec->lease_timer);
@@ -218,6 +323,8 @@ struct execution *execution_free(struct execution *exec)
 	free(exec->stored_cursor);
 	free(exec->pending_cursor);
 	free(exec->interrupt_reason);
+	free(exec->snapshot);
+	cJSON_Delete(exec->replay);
 	cJSON_Delete(exec->error);
 	cJSON_Delete(exec->log);
 	cJSON_Delete(exec->execution_json);
@@ -245,6 +352,11 @@ const struct store_counters *execution_counters(const struct execution *exec)
 const cJSON *execution_error(const struct execution *exec)
 {
 	return exec->error;
+}
+
+int64_t execution_incomplete_id(const struct execution *exec)
+{
+	return exec->first_incomplete;
 }
 
 const cJSON *execution_log(const struct execution *exec)

@@ -46,15 +46,29 @@ typedef void execution_done_fn(struct execution *execution, void *userdata);
 struct execution_options {
 	const char *trigger; /* "manual", "schedule", "webhook", "retry"; NULL: "manual" */
 	int64_t now_ms;	     /* the run's start for `now` in mappings; 0: the clock */
+
+	/* Resuming an incomplete execution (scenarioctl incomplete retry, the
+	 * daemon's automatic attempts): the record, claimed by the caller, as
+	 * store_incomplete_get() returns it. The run starts at its failed module
+	 * and writes the outcome back into the record. */
+	const cJSON *resume;
+
+	/* Recovering an execution whose process died (claimed by the caller):
+	 * its recorded operations are replayed, and where they stop the rest is
+	 * stored as an incomplete execution. The scenario must be the snapshot
+	 * that execution ran. */
+	int64_t recover_execution_id;
 };
 
 /* Starts an execution of `scenario` (borrowed; must outlive the execution).
  * Creates and claims the execution record, then runs on env->loop. Returns
- * < 0 without calling `done` when the record cannot be created; otherwise
- * `done` is called exactly once, later. */
+ * < 0 without calling `done` when the record cannot be created or a resumed
+ * state does not fit the scenario (-EINVAL, with a message for a person in
+ * *reterr_msg, caller frees); otherwise `done` is called exactly once,
+ * later. */
 int execution_start(const struct module_env *env, const struct scenario *scenario,
 		    const struct execution_options *options, execution_done_fn *done,
-		    void *userdata, struct execution **ret);
+		    void *userdata, struct execution **ret, char **reterr_msg);
 /* Asks a running execution to stop at the next safe point (after the
  * operation in flight); it ends with a warning, ExecutionInterrupted. */
 void execution_interrupt(struct execution *execution, const char *reason);
@@ -69,5 +83,8 @@ const cJSON *execution_error(const struct execution *execution);
 /* The per-module summary of `scenarioctl run --json`: a new array of
  * {id, module, bundles_in, bundles_out, status, error} in flow order. */
 cJSON *execution_summary(const struct execution *execution);
+/* The first incomplete execution this run stored (or, resumed, wrote back
+ * into); 0 when none. */
+int64_t execution_incomplete_id(const struct execution *execution);
 /* Log lines the modules wrote ({module, level, message}); borrowed. */
 const cJSON *execution_log(const struct execution *execution);

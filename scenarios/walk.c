@@ -110,6 +110,116 @@ static cJSON *error_json(enum error_type type, const char *message, const char *
 	return module_error_to_json(&e, module_id);
 }
 
+/* An incomplete execution could not be stored (too large, store
+ * failure): `data_loss` decides between dropping the bundle with a warning
+ * and stopping the run with the scenario paused, so nothing is lost
+ * silently (scenario-format.md "Settings"). */
+static void incomplete_not_stored(struct execution *exec, const cJSON *error, int r)
+{
+	_cleanup_free_ char *message = NULL;
+	cJSON *e;
+
+	if (exec->scenario->settings.data_loss) {
+		message = xasprintf("%s; the incomplete execution could not be stored (%s) and "
+				    "was dropped, as data_loss allows",
+				    json_get_string(error, "message"), strerror(-r));
+		e = error_json(error_type_from_string(json_get_string(error, "type")), message,
+			       json_get_string(error, "module"));
+		execution_record_error(exec, e, false);
+		cJSON_Delete(e);
+		exec->had_warning = true;
+		walk_frame_pop(exec);
+		return;
+	}
+	message = xasprintf("%s; the incomplete execution could not be stored (%s), so the "
+			    "scenario is paused (set data_loss: true to drop such bundles)",
+			    json_get_string(error, "message"), strerror(-r));
+	e = error_json(error_type_from_string(json_get_string(error, "type")), message,
+		       json_get_string(error, "module"));
+	execution_record_error(exec, e, true);
+	cJSON_Delete(e);
+	store_scenario_set_enabled(exec->env->store, exec->scenario->name, false,
+				   "an incomplete execution could not be stored");
+	exec->status = EXECUTION_ERROR;
+	exec->stopping = true;
+}
+
+enum error_class {
+	CLASS_AUTO_RETRY, /* stored and retried on the backoff schedule */
+	CLASS_MANUAL,	  /* stored for a person */
+	CLASS_FAIL,	  /* never stored: the run fails */
+};
+
+static enum error_class classify(int type)
+{
+	switch (type) {
+	case ERROR_CONNECTION:
+	case ERROR_RATE_LIMIT:
+	case ERROR_MODULE_TIMEOUT:
+	case ERROR_OUT_OF_SPACE:
+		return CLASS_AUTO_RETRY;
+	case ERROR_DATA:
+	case ERROR_DUPLICATE_DATA:
+	case ERROR_INVALID_CONFIGURATION:
+	case ERROR_INVALID_ACCESS_TOKEN:
+	case ERROR_UNEXPECTED:
+	case ERROR_MAX_FILE_SIZE_EXCEEDED:
+	case ERROR_MAX_RESULTS_EXCEEDED:
+		return CLASS_MANUAL;
+	default:
+		return CLASS_FAIL;
+	}
+}
+
+/*
+ * No handler took the error (scenario-format.md "Errors", fusion-semantics.md
+ * §3.4): an error on the trigger never stores anything, and a ConnectionError
+ * or RateLimitError there ends the run with a warning for the next run to
+ * try again; with store_incomplete the auto-retry and manual classes store
+ * the bundle as an incomplete execution and the run goes on with the
+ * others (an InvalidAccessTokenError stops the run and stores the rest with
+ * it); everything else rolls back. Takes ownership of `error`.
+ */
+static void default_handling(struct execution *exec, struct node_info *ni, cJSON *error, int type)
+{
+	struct frame *f = exec->top;
+	enum error_class class = classify(type);
+	enum incomplete_kind kind;
+	int64_t id;
+
+	if (f->is_trigger) {
+		if (type == ERROR_CONNECTION || type == ERROR_RATE_LIMIT) {
+			execution_record_error(exec, error, false);
+			exec->had_warning = true;
+		} else {
+			execution_record_error(exec, error, true);
+			exec->status = EXECUTION_ERROR;
+		}
+		exec->stopping = true;
+	} else if (exec->scenario->settings.store_incomplete && class != CLASS_FAIL) {
+		kind = type == ERROR_INVALID_ACCESS_TOKEN ? INCOMPLETE_REST : INCOMPLETE_BUNDLE;
+		execution_record_error(exec, error, false);
+		/* A replayed failure was stored before the crash. */
+		id = exec->replay ? 0 :
+				    resume_store_incomplete(exec, ni, error, kind,
+							    class == CLASS_AUTO_RETRY ? -1 : 0, 0);
+		if (id < 0) {
+			incomplete_not_stored(exec, error, (int)id);
+		} else {
+			exec->stored_incomplete = true;
+			if (kind == INCOMPLETE_REST)
+				exec->stopping = true;
+			else
+				walk_frame_pop(exec);
+		}
+	} else {
+		execution_record_error(exec, error, true);
+		exec->status = EXECUTION_ERROR;
+		exec->stopping = true;
+	}
+	cJSON_Delete(error);
+}
+
 /*
  * The one place a failed operation goes (scenario-format.md "Errors"): the
  * module's error handler route when it takes this error type, else the
@@ -142,19 +252,7 @@ static void handle_failure(struct execution *exec, struct node_info *ni, cJSON *
 		return;
 	}
 
-	/* No handler took it. An error on the trigger never stores anything: a
-	 * ConnectionError or RateLimitError there ends the run with a warning and
-	 * the next scheduled run tries again. Everything else rolls back (the
-	 * incomplete-execution branches of the default handling plug in here). */
-	if (f->is_trigger && (type == ERROR_CONNECTION || type == ERROR_RATE_LIMIT)) {
-		execution_record_error(exec, error, false);
-		exec->had_warning = true;
-	} else {
-		execution_record_error(exec, error, true);
-		exec->status = EXECUTION_ERROR;
-	}
-	cJSON_Delete(error);
-	exec->stopping = true;
+	default_handling(exec, ni, error, type);
 }
 
 static void record_aggregate_operation(struct execution *exec, struct node_info *ni,
@@ -164,7 +262,9 @@ static void record_aggregate_operation(struct execution *exec, struct node_info 
 	int64_t op;
 
 	cJSON_AddNumberToObject(input, "bundles", (double)collected);
-	if (store_operation_begin(exec->env->store, exec->id, ni->node->id, ni->node->module_name,
+	if (exec->replay) {
+		exec->replay_next++; /* recorded by the run being replayed */
+	} else if (store_operation_begin(exec->env->store, exec->id, ni->node->id, ni->node->module_name,
 				  exec->scenario->settings.confidential ? NULL : input, &op) == 0)
 		store_operation_finish(exec->env->store, op, "success",
 				       exec->scenario->settings.confidential ? NULL : outputs,
@@ -200,6 +300,8 @@ static void close_aggregations(struct execution *exec, struct frame *source)
 			if (strcmp(with->keys[k], "stop_if_empty") == 0 &&
 			    with->children[k]->kind == TEMPLATE_CONSTANT)
 				stop = with->children[k]->constant;
+		if (a->partial && cJSON_GetArraySize(a->values) == 0)
+			continue;
 		if (aggregator_output_build(a->values, a->keys, cJSON_IsTrue(stop), &outputs) < 0 ||
 		    cJSON_GetArraySize(outputs) == 0) {
 			cJSON_Delete(outputs);
@@ -246,7 +348,10 @@ static void step_outputs(struct execution *exec, struct frame *f)
 	struct frame *child;
 
 	if (f->next < total) {
-		const cJSON *bundle = cJSON_GetArrayItem(f->outputs, f->next++);
+		const cJSON *bundle;
+
+		f->next_current = f->next;
+		bundle = cJSON_GetArrayItem(f->outputs, f->next++);
 
 		if (f->is_trigger) {
 			exec->bundle_index = f->next;
@@ -334,6 +439,59 @@ static void on_module_done(struct module_run *run)
 	walk_advance(exec);
 }
 
+/*
+ * Recovery: instead of running the module, take what the crashed process
+ * recorded for it. The first operation without a recorded end (or a module
+ * the record does not reach) is where that process stopped: the walk from
+ * there is stored as an incomplete execution with the bundles still to
+ * come, and nothing that already ran runs again.
+ */
+static void replay_module(struct execution *exec, struct frame *f, struct node_info *ni)
+{
+	const cJSON *op = cJSON_GetArrayItem(exec->replay, exec->replay_next);
+	const char *status = json_get_string(op, "status");
+	const char *module_id = json_get_string(op, "module_id");
+
+	if (!op || !status || streq(status, "running") || !module_id ||
+	    !streq(module_id, ni->node->id)) {
+		_cleanup_free_ char *message = xasprintf(
+			"the process running this execution stopped while module '%s' was %s; "
+			"retry the incomplete execution to finish it",
+			ni->node->id, op && module_id && streq(module_id, ni->node->id) ?
+					      "running" : "about to run");
+		cJSON *error = error_json(ERROR_UNEXPECTED, message, ni->node->id);
+		int64_t id;
+
+		cJSON_Delete(exec->replay);
+		exec->replay = NULL;
+		execution_record_error(exec, error, true);
+		id = resume_store_incomplete(exec, ni, error, INCOMPLETE_REST, 0, 0);
+		if (id < 0) {
+			exec->status = EXECUTION_ERROR;
+		} else {
+			exec->stored_incomplete = true;
+		}
+		cJSON_Delete(error);
+		exec->stopping = true;
+		return;
+	}
+	exec->replay_next++;
+	if (streq(status, "success")) {
+		const cJSON *output = cJSON_GetObjectItem(op, "output");
+		cJSON *outputs = cJSON_IsArray(output) ? cJSON_Duplicate(output, true) :
+							 cJSON_CreateArray();
+
+		ni->bundles_out += cJSON_GetArraySize(outputs);
+		if (!f->is_trigger && !ni->in_handler)
+			exec->counters.operations++;
+		if (f->is_trigger)
+			exec->trigger_emitted = cJSON_GetArraySize(outputs) > 0;
+		become_outputs(exec, f, outputs);
+		return;
+	}
+	handle_failure(exec, ni, cJSON_Duplicate(cJSON_GetObjectItem(op, "error"), true));
+}
+
 /* Evaluates the node's fields, records the operation and starts the module. */
 static void start_module(struct execution *exec, struct frame *f, struct node_info *ni)
 {
@@ -350,6 +508,10 @@ static void start_module(struct execution *exec, struct frame *f, struct node_in
 	 * it fails or emits nothing; other modules count only when they succeed. */
 	if (f->is_trigger)
 		exec->counters.operations++;
+	if (exec->replay) {
+		replay_module(exec, f, ni);
+		return;
+	}
 	r = eval_template(exec, f, node->with, &input, &message);
 	if (r == 0)
 		r = coerce_input(node->desc, input, &message);
@@ -390,7 +552,7 @@ static void start_module(struct execution *exec, struct frame *f, struct node_in
 				      env->find_connection(env->connections_userdata,
 							   node->connection) :
 				      NULL,
-		.execution_id = exec->id,
+		.execution_id = exec->origin_execution_id,
 		.scenario = exec->scenario->name,
 		.module_id = node->id,
 		.bundle_seq = (uint64_t)ni->bundles_in,
@@ -575,15 +737,26 @@ static void step_handler(struct execution *exec, struct frame *f)
 		execution_record_error(exec, f->error, false);
 		walk_frame_pop(exec);
 		return;
-	case DIRECTIVE_BREAK:
-		/* TODO(incomplete executions): store the bundle as an incomplete
-		 * execution. Until that lands the bundle stops here and the run
-		 * ends with a warning, as Break's status says. */
+	case DIRECTIVE_BREAK: {
+		/* The failing bundle becomes an incomplete execution; the others go
+		 * on and the run ends with a warning. A replayed break was stored
+		 * before the crash. */
+		int64_t id = exec->replay ? 0 :
+					    resume_store_incomplete(exec, ni, f->error,
+								    INCOMPLETE_BUNDLE,
+								    handler->retry_attempts,
+								    handler->retry_interval_ms);
+
+		if (id < 0) {
+			incomplete_not_stored(exec, f->error, (int)id);
+			return;
+		}
 		ni->warnings++;
 		exec->had_warning = true;
 		execution_record_error(exec, f->error, false);
 		walk_frame_pop(exec);
 		return;
+	}
 	case DIRECTIVE_ROLLBACK:
 	default:
 		execution_record_error(exec, f->error, true);
@@ -612,6 +785,11 @@ static bool end_cycle(struct execution *exec)
 	const struct scenario *sc = exec->scenario;
 	const struct flow_node *trigger = sc->flow.nodes[0];
 	bool polling = trigger->desc && trigger->desc->kind == MODULE_TRIGGER_POLLING;
+
+	/* A resumed run has no cycle of its own: the trigger ran in the
+	 * original one. */
+	if (exec->resumed_incomplete)
+		return false;
 
 	if (polling && exec->pending_cursor &&
 	    !(sc->settings.commit_trigger_last && exec->cycle_failed))

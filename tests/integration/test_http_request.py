@@ -47,7 +47,7 @@ flow:
     with:
       url: "%(base)s/catalog"
       query: {kind: "binary files"}
-      headers: {X-Demo: yes}
+      headers: {X-Demo: "yes"}
   - id: 2
     module: builtin.iterator
     with: {array: "{{1.body.files}}"}
@@ -90,12 +90,24 @@ class HttpRequestTest(harness.ScenarioTestCase):
 
     def test_server_error_is_a_typed_error_and_exit_1(self):
         path = self.write_scenario("fail.yaml",
-                                   "flow:\n  - id: 1\n    module: http.request\n"
+                                   "flow:\n  - id: 1\n    module: builtin.set\n"
+                                   "    with: {variables: {a: 1}}\n"
+                                   "  - id: 2\n    module: http.request\n"
                                    "    with: {url: \"%s/broken\"}\n" % self.base)
         run = self.run_json(path, expect_code=1)
         self.assertEqual(run["status"], "error")
-        self.assertEqual(run["modules"][0]["error"]["type"], "ConnectionError")
-        self.assertIn("503", run["modules"][0]["error"]["message"])
+        self.assertEqual(run["error"]["type"], "ConnectionError")
+        self.assertIn("503", self.module(run, "2")["error"]["message"])
+
+    def test_connection_error_on_the_trigger_is_a_warning(self):
+        """scenario-format.md "Errors", default handling 1: the next run tries
+        again, so the run ends with a warning, not an error."""
+        path = self.write_scenario("trigger.yaml",
+                                   "flow:\n  - id: 1\n    module: http.request\n"
+                                   "    with: {url: \"%s/broken\"}\n" % self.base)
+        run = self.run_json(path, expect_code=0)
+        self.assertEqual(run["status"], "warning")
+        self.assertEqual(run["error"]["type"], "ConnectionError")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ class ValidateTest(harness.ScenarioTestCase):
         self.assertEqual(len(bad), 1, positions)
         self.assertGreater(bad[0][0][1], 16, "column must point inside the string")
         # unknown module with a suggestion is reported on the module line
-        unknown = positions.get((14, 13), "")
+        unknown = positions.get((13, 13), "")
         self.assertIn("unknown module 'cloudconvert.convrt_file'", unknown, positions)
         # files.write without its required 'name'
         missing = [msg for p, msg in positions.items() if "missing required field 'name'" in msg]
