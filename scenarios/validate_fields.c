@@ -124,6 +124,39 @@ static bool check_input(struct field_check *c, const struct module_field *f,
 	return ok;
 }
 
+/* What the executor's conversion of mapped values accepts (coerce.c), so
+ * a constant is refused at load time exactly when it would fail per bundle:
+ * "5" is a number, "yes" and 1 are true. */
+static bool number_of(const cJSON *v, bool integer)
+{
+	double d;
+	char *end;
+
+	if (cJSON_IsNumber(v)) {
+		d = v->valuedouble;
+	} else if (cJSON_IsString(v)) {
+		errno = 0;
+		d = strtod(v->valuestring, &end);
+		if (errno || end == v->valuestring || *end)
+			return false;
+	} else {
+		return false;
+	}
+	return !integer || (d == floor(d) && fabs(d) < 9007199254740992.0);
+}
+
+static bool is_boolean(const cJSON *v)
+{
+	static const char *const words[] = { "true", "false", "1", "0", "yes", "no", NULL };
+
+	if (cJSON_IsBool(v) || cJSON_IsNumber(v))
+		return true;
+	for (size_t i = 0; cJSON_IsString(v) && words[i]; i++)
+		if (streq(v->valuestring, words[i]))
+			return true;
+	return false;
+}
+
 static bool check_constant(struct field_check *c, const struct module_field *f,
 			   const struct template *t, const struct yaml_node *y)
 {
@@ -138,18 +171,14 @@ static bool check_constant(struct field_check *c, const struct module_field *f,
 		field_error(c, y, f->name, "expected text, got %s", got);
 		return false;
 	case FIELD_NUMBER:
-		if (cJSON_IsNumber(v))
-			return true;
-		field_error(c, y, f->name, "expected a number, got %s", got);
-		return false;
 	case FIELD_INTEGER:
-		if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
-		    fabs(v->valuedouble) < 9007199254740992.0)
+		if (number_of(v, f->type == FIELD_INTEGER))
 			return true;
-		field_error(c, y, f->name, "expected an integer, got %s", got);
+		field_error(c, y, f->name, "expected %s, got %s",
+			    f->type == FIELD_INTEGER ? "an integer" : "a number", got);
 		return false;
 	case FIELD_BOOLEAN:
-		if (cJSON_IsBool(v))
+		if (is_boolean(v))
 			return true;
 		field_error(c, y, f->name, "expected true or false, got %s", got);
 		return false;
@@ -253,13 +282,19 @@ static const char **field_names(const struct module_desc *desc)
 	return names;
 }
 
+/* An empty string is no value to the executor either (coerce.c). */
 static void check_required(struct field_check *c, const struct module_desc *desc)
 {
 	for (const struct module_field *f = desc->fields; f && f->name; f++) {
-		if (!f->required || !yaml_node_is_null(yaml_node_get(c->with, f->name)))
+		const struct yaml_node *v = yaml_node_get(c->with, f->name);
+
+		if (!f->required)
 			continue;
-		loader_error(c->l, c->with ? c->with : c->entry, "%s: missing required field '%s'",
-			     c->name, f->name);
+		if (yaml_node_is_null(v))
+			loader_error(c->l, c->with ? c->with : c->entry,
+				     "%s: missing required field '%s'", c->name, f->name);
+		else if (yaml_node_is_string(v) && v->length == 0)
+			loader_error(c->l, v, "%s: required field '%s' is empty", c->name, f->name);
 	}
 }
 
@@ -287,6 +322,9 @@ void validate_fields_check(struct loader *l, const struct flow_node *node,
 				loader_error(l, key, "%s: unknown field '%s'", c.name, key->value);
 			continue;
 		}
+		if (f->required && yaml_node_is_string(with->pairs[i].value) &&
+		    with->pairs[i].value->length == 0)
+			continue; /* reported as empty already */
 		if (check_value(&c, f, t, with->pairs[i].value) && !template_has_mapping(t))
 			cJSON_AddItemToObject(constants, key->value, template_to_json(t));
 	}
