@@ -338,7 +338,7 @@ int scenario_load_string(const char *text, size_t len, const char *filename, str
 	return 0;
 }
 
-static int io_error(struct diag_list *diags, const char *path)
+static int report_io_error(struct diag_list *diags, const char *path)
 {
 	int r = -errno;
 
@@ -346,7 +346,7 @@ static int io_error(struct diag_list *diags, const char *path)
 	return r;
 }
 
-static int too_large(struct diag_list *diags, const char *path)
+static int report_too_large(struct diag_list *diags, const char *path)
 {
 	diag_error(diags, path, 0, 0, "the file is larger than %d bytes", SCENARIO_MAX_FILE_SIZE);
 	return -EFBIG;
@@ -361,13 +361,13 @@ static int read_file(const char *path, char **ret_text, size_t *ret_len, struct 
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return io_error(diags, path);
+		return report_io_error(diags, path);
 	if (!S_ISREG(st.st_mode)) {
 		diag_error(diags, path, 0, 0, "not a regular file");
 		return -EINVAL;
 	}
 	if (st.st_size > SCENARIO_MAX_FILE_SIZE)
-		return too_large(diags, path);
+		return report_too_large(diags, path);
 	/* The size from fstat is a hint only: the file may grow while read. */
 	text = xgrow(NULL, &capacity, (size_t)st.st_size + 2, 1);
 	for (;;) {
@@ -379,12 +379,12 @@ static int read_file(const char *path, char **ret_text, size_t *ret_len, struct 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return io_error(diags, path);
+			return report_io_error(diags, path);
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > SCENARIO_MAX_FILE_SIZE)
-			return too_large(diags, path);
+			return report_too_large(diags, path);
 	}
 	text[len] = '\0';
 	*ret_text = TAKE_PTR(text);

@@ -52,7 +52,7 @@ static const struct module_field *find_field(const struct module_desc *desc, con
 	return NULL;
 }
 
-static char *choices_text(const char *const *choices)
+static char *format_choices(const char *const *choices)
 {
 	struct strbuf sb;
 
@@ -65,7 +65,7 @@ static char *choices_text(const char *const *choices)
 static bool check_choice(struct field_check *c, const struct module_field *f,
 			 const struct template *t, const struct yaml_node *y)
 {
-	_cleanup_free_ char *list = choices_text(f->choices);
+	_cleanup_free_ char *list = format_choices(f->choices);
 	const char *hint;
 
 	if (t->kind != TEMPLATE_CONSTANT || !cJSON_IsString(t->constant)) {
@@ -127,7 +127,7 @@ static bool check_input(struct field_check *c, const struct module_field *f,
 /* What the executor's conversion of mapped values accepts (coerce.c), so
  * a constant is refused at load time exactly when it would fail per bundle:
  * "5" is a number, "yes" and 1 are true. */
-static bool number_of(const cJSON *v, bool integer)
+static bool is_number(const cJSON *v, bool integer)
 {
 	double d;
 	char *end;
@@ -172,7 +172,7 @@ static bool check_constant(struct field_check *c, const struct module_field *f,
 		return false;
 	case FIELD_NUMBER:
 	case FIELD_INTEGER:
-		if (number_of(v, f->type == FIELD_INTEGER))
+		if (is_number(v, f->type == FIELD_INTEGER))
 			return true;
 		field_error(c, y, f->name, "expected %s, got %s",
 			    f->type == FIELD_INTEGER ? "an integer" : "a number", got);
@@ -269,7 +269,7 @@ static void on_report(void *ctx, const char *field, const char *fmt, ...)
 		loader_error(c->l, at, "%s: %s", c->name, msg);
 }
 
-static const char **field_names(const struct module_desc *desc)
+static const char **collect_field_names(const struct module_desc *desc)
 {
 	size_t n = 0;
 	const char **names;
@@ -303,7 +303,7 @@ void validate_fields_check(struct loader *l, const struct flow_node *node,
 {
 	const struct module_desc *desc = node->desc;
 	struct field_check c = { l, node, entry, with, loader_node_name(node) };
-	_cleanup_free_ const char **names = field_names(desc);
+	_cleanup_free_ const char **names = collect_field_names(desc);
 	_cleanup_json_ cJSON *constants = cJSON_CreateObject();
 
 	check_required(&c, desc);

@@ -76,7 +76,7 @@ static bool is_context_root(const char *root)
 }
 
 /* "module '3'" as the reference messages name the module that refers. */
-static char *user_name(const struct flow_node *node)
+static char *format_user(const struct flow_node *node)
 {
 	if (!node || !node->id)
 		return xstrdup("this module");
@@ -85,7 +85,7 @@ static char *user_name(const struct flow_node *node)
 
 void validate_refs_root(struct loader *l, const char *root, struct position pos, bool module_id)
 {
-	_cleanup_free_ char *user = user_name(l->current);
+	_cleanup_free_ char *user = format_user(l->current);
 
 	if (!module_id && is_context_root(root)) {
 		if (streq(root, "error") && l->error_scope == 0)
@@ -136,7 +136,7 @@ void validate_refs_mapping(struct loader *l, const struct mapping *mapping,
 }
 
 /* Every id and context root, for "did you mean". */
-static const char **candidates(const struct loader *l, bool with_context)
+static const char **collect_candidates(const struct loader *l, bool with_context)
 {
 	size_t n = 0;
 	const char **all = xcalloc(l->id_count + ELEMENTSOF(context_roots), sizeof(*all));
@@ -166,7 +166,7 @@ static void report_pending(struct loader *l, const struct pending_ref *p)
 					p->root, p->user);
 		return;
 	}
-	names = candidates(l, !p->module_id);
+	names = collect_candidates(l, !p->module_id);
 	hint = diag_did_you_mean(p->root, names);
 	if (p->module_id)
 		loader_error_at(l, p->pos, "%s: 'source' names no module: '%s'%s%s%s", p->user,
