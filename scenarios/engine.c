@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "modules/http/client.h"
+#include "scenarios/connections.h"
 #include "store/store.h"
 #include "util/xalloc.h"
 
-int engine_open(const char *state_dir, struct engine **ret, char **reterr_msg)
+int engine_open(const char *state_dir, struct connections *connections, struct engine **ret,
+		char **reterr_msg)
 {
 	struct engine *engine = xcalloc(1, sizeof(*engine));
 	int r;
@@ -40,6 +42,8 @@ int engine_open(const char *state_dir, struct engine **ret, char **reterr_msg)
 		.loop = &engine->loop,
 		.http = engine->http,
 		.store = engine->store,
+		.find_connection = connections ? connections_lookup : NULL,
+		.connections_userdata = connections,
 	};
 	*ret = engine;
 	return 0;

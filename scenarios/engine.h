@@ -18,9 +18,14 @@ struct engine {
 	struct module_env env;	   /* points at the three above */
 };
 
+struct connections;
+
 /* Opens the store under `state_dir` and sets up the loop and HTTP client.
- * On failure returns a negative errno and a message (caller frees). */
-int engine_open(const char *state_dir, struct engine **ret, char **reterr_msg);
+ * Modules find their connections in `connections` (borrowed: it must
+ * outlive the engine; NULL: none). On failure returns a negative errno and
+ * a message (caller frees). */
+int engine_open(const char *state_dir, struct connections *connections, struct engine **ret,
+		char **reterr_msg);
 /* Closes everything; runs the loop until every handle is closed. Accepts
  * NULL; returns NULL. */
 struct engine *engine_close(struct engine *engine);
