@@ -37,21 +37,22 @@ static char *number_text(const cJSON *o, const char *key)
 
 static void print_executions(const cJSON *list)
 {
-	static const char *const headers[] = { "ID",	   "SCENARIO", "STATUS", "TRIGGER",
-					       "STARTED", "DURATION", "OPS",	"ERROR",
-					       NULL };
+	static const char *const headers[] = { "ID",	  "SCENARIO", "STATUS",
+					       "TRIGGER", "STARTED",  "DURATION",
+					       "OPS",	  "ERROR",    NULL };
 	struct table *t = table_new(headers);
 	const cJSON *e;
 
 	cJSON_ArrayForEach(e, list) {
 		_cleanup_free_ char *id = number_text(e, "id");
-		_cleanup_free_ char *ms = xasprintf("%lld ms", (long long)json_get_int(e, "duration_ms", 0));
+		_cleanup_free_ char *ms =
+			xasprintf("%lld ms", (long long)json_get_int(e, "duration_ms", 0));
 		_cleanup_free_ char *ops = number_text(e, "operations");
 		const cJSON *error = cJSON_GetObjectItem(e, "error");
-		_cleanup_free_ char *err = cJSON_IsObject(error) ?
-						   xasprintf("%s: %s", json_get_string(error, "type"),
-							     json_get_string(error, "message")) :
-						   xstrdup("");
+		_cleanup_free_ char *err =
+			cJSON_IsObject(error) ? xasprintf("%s: %s", json_get_string(error, "type"),
+							  json_get_string(error, "message")) :
+						xstrdup("");
 		const char *status = json_get_string(e, "status");
 		const char *row[] = { id,
 				      json_get_string(e, "scenario"),
@@ -71,9 +72,12 @@ static void print_executions(const cJSON *list)
 int cmd_executions(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },	  { "scenario", required_argument, NULL, 's' },
-		{ "status", required_argument, NULL, 't' }, { "limit", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },	  { 0 },
+		{ "json", no_argument, NULL, 'j' },
+		{ "scenario", required_argument, NULL, 's' },
+		{ "status", required_argument, NULL, 't' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	struct store_execution_filter filter = { 0 };
 	_cleanup_(store_closep) struct store *store = NULL;
@@ -96,7 +100,8 @@ int cmd_executions(struct ctl *ctl, int argc, char **argv)
 			errno = 0;
 			long n = strtol(optarg, &end, 10);
 			if (errno || *end || n < 1 || n > 10000) {
-				fprintf(stderr, "scenarioctl executions: --limit takes 1 to 10000\n");
+				fprintf(stderr,
+					"scenarioctl executions: --limit takes 1 to 10000\n");
 				return EXIT_USAGE;
 			}
 			filter.limit = (int)n;
@@ -115,7 +120,8 @@ int cmd_executions(struct ctl *ctl, int argc, char **argv)
 		return EXIT_INTERNAL;
 	r = store_execution_list(store, &filter, &list);
 	if (r < 0) {
-		fprintf(stderr, "scenarioctl executions: cannot read the store: %s\n", strerror(-r));
+		fprintf(stderr, "scenarioctl executions: cannot read the store: %s\n",
+			strerror(-r));
 		return EXIT_INTERNAL;
 	}
 	if (ctl->json)
@@ -148,20 +154,21 @@ static void print_execution(const cJSON *e)
 
 	printf("execution %s of '%s': %s\n", id, json_get_string(e, "scenario"),
 	       json_get_bool(e, "abandoned", false) ? "abandoned (its process died)" :
-						       json_get_string(e, "status"));
+						      json_get_string(e, "status"));
 	printf("started %s, finished %s, %lld ms, %lld operations, %lld bytes\n",
 	       json_get_string(e, "started_at") ? json_get_string(e, "started_at") : "-",
 	       json_get_string(e, "finished_at") ? json_get_string(e, "finished_at") : "-",
-	       (long long)json_get_int(e, "duration_ms", 0), (long long)json_get_int(e, "operations", 0),
-	       (long long)json_get_int(e, "bytes", 0));
+	       (long long)json_get_int(e, "duration_ms", 0),
+	       (long long)json_get_int(e, "operations", 0), (long long)json_get_int(e, "bytes", 0));
 	if (cJSON_IsObject(error))
 		printf("error: %s: %s\n", json_get_string(error, "type"),
 		       json_get_string(error, "message"));
 	cJSON_ArrayForEach(op, cJSON_GetObjectItem(e, "operations_list")) {
 		_cleanup_free_ char *seq = number_text(op, "seq");
 
-		printf("\n#%s  module %s (%s)  %s  %lld ms\n", seq, json_get_string(op, "module_id"),
-		       json_get_string(op, "module"), json_get_string(op, "status"),
+		printf("\n#%s  module %s (%s)  %s  %lld ms\n", seq,
+		       json_get_string(op, "module_id"), json_get_string(op, "module"),
+		       json_get_string(op, "status"),
 		       (long long)json_get_int(op, "duration_ms", 0));
 		print_json_block("input", cJSON_GetObjectItem(op, "input"));
 		print_json_block("output", cJSON_GetObjectItem(op, "output"));

@@ -14,6 +14,7 @@
 #include "scenarios/engine.h"
 #include "scenarios/executor.h"
 #include "scenarios/scenario.h"
+#include "store/store.h"
 #include "util/diag.h"
 #include "util/json.h"
 #include "util/xalloc.h"
@@ -27,6 +28,23 @@ static void help(void)
 	       "65 invalid scenario, 70 internal error.\n");
 }
 
+/* Running by hand works whatever the scenario's state (Fusion's "Run once"),
+ * but a person should know the schedule is off. */
+static void warn_if_disabled(struct engine *engine, const struct scenario *scenario)
+{
+	struct store_scenario_state state;
+
+	if (store_scenario_get(engine->store, scenario->name, &state) < 0)
+		return;
+	if (!state.enabled)
+		fprintf(stderr,
+			"scenarioctl: note: scenario '%s' is disabled (%s); running it once anyway "
+			"('scenarioctl enable %s' turns it back on)\n",
+			scenario->name, state.disabled_reason ? state.disabled_reason : "by hand",
+			scenario->name);
+	store_scenario_state_done(&state);
+}
+
 int cmd_run(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -35,9 +53,8 @@ int cmd_run(struct ctl *ctl, int argc, char **argv)
 		{ 0 },
 	};
 	_cleanup_free_ char *path = NULL;
-	_cleanup_free_ char *message = NULL;
 	struct scenario *scenario = NULL;
-	struct engine *engine = NULL;
+	struct ctl_engine e;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -58,15 +75,14 @@ int cmd_run(struct ctl *ctl, int argc, char **argv)
 	path = ctl_scenario_path(ctl, argv[optind]);
 	if (ctl_load_scenario(path, &scenario) < 0)
 		return EXIT_INVALID;
-
-	r = engine_open(ctl->state_dir, &engine, &message);
-	if (r < 0) {
-		fprintf(stderr, "scenarioctl run: %s\n", message ? message : strerror(-r));
+	r = ctl_open_engine(ctl, &e);
+	if (r != EXIT_OK) {
 		scenario_free(scenario);
-		return EXIT_INTERNAL;
+		return r;
 	}
-	r = ctl_execute(ctl, engine, scenario, NULL);
-	engine_close(engine);
+	warn_if_disabled(e.engine, scenario);
+	r = ctl_execute(ctl, e.engine, scenario, NULL, NULL);
+	ctl_close_engine(&e);
 	scenario_free(scenario);
 	return r;
 }

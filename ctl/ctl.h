@@ -22,12 +22,12 @@ enum {
 };
 
 struct ctl {
-	const char *state_dir;	 /* borrowed from argv or the environment */
-	const char *scenarios;	 /* likewise */
+	const char *state_dir; /* borrowed from argv or the environment */
+	const char *scenarios; /* likewise */
 	const char *connections; /* likewise */
-	const char *socket;	 /* likewise */
-	bool json;		 /* --json: one JSON document on stdout */
-	char *owned[4];		 /* defaults computed from XDG variables; freed at exit */
+	const char *socket; /* likewise */
+	bool json; /* --json: one JSON document on stdout */
+	char *owned[4]; /* defaults computed from XDG variables; freed at exit */
 };
 
 /* Fills the locations from options already parsed, the environment and the
@@ -48,18 +48,41 @@ void table_add_row(struct table *table, const char *const *cells);
 void table_print(struct table *table, FILE *out);
 struct table *table_free(struct table *table);
 
+struct connections;
 struct engine;
 struct execution_options;
 struct scenario;
 
 /* Loads a scenario, printing every problem on stderr. */
 int ctl_load_scenario(const char *path, struct scenario **ret);
-/* Runs one execution in the foreground and prints its result; returns the
- * exit code of cli.md. */
+/* Loads the connections file (an empty set when there is none), printing
+ * every problem on stderr. */
+int ctl_load_connections(const struct ctl *ctl, struct connections **ret);
+/* Runs one execution in the foreground; returns the exit code of cli.md.
+ * With ret_doc the result document (run --json's) is returned instead of
+ * printed. */
 int ctl_execute(struct ctl *ctl, struct engine *engine, const struct scenario *scenario,
-		const struct execution_options *options);
+		const struct execution_options *options, cJSON **ret_doc);
+/* Prints a result document of ctl_execute() for people or as JSON. */
+void ctl_print_run(const struct ctl *ctl, const cJSON *doc);
+
+/* An engine with the connections file loaded, after recovering whatever a
+ * killed process left half-done (its executions become incomplete ones). */
+struct ctl_engine {
+	struct engine *engine; /* owned */
+	struct connections *connections; /* owned */
+};
+/* Returns an exit code: EXIT_OK, or the failure already reported. */
+int ctl_open_engine(const struct ctl *ctl, struct ctl_engine *ret);
+void ctl_close_engine(struct ctl_engine *e);
+/* Replays every abandoned execution into an incomplete one. */
+int ctl_recover(struct engine *engine);
 
 int cmd_validate(struct ctl *ctl, int argc, char **argv);
 int cmd_run(struct ctl *ctl, int argc, char **argv);
 int cmd_executions(struct ctl *ctl, int argc, char **argv);
 int cmd_execution(struct ctl *ctl, int argc, char **argv);
+int cmd_incomplete(struct ctl *ctl, int argc, char **argv);
+int cmd_scenarios(struct ctl *ctl, int argc, char **argv);
+int cmd_enable(struct ctl *ctl, int argc, char **argv);
+int cmd_disable(struct ctl *ctl, int argc, char **argv);

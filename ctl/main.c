@@ -20,27 +20,33 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "validate", cmd_validate, "check scenario files; report every problem with its position" },
+	{ "validate", cmd_validate,
+	  "check scenario files; report every problem with its position" },
 	{ "run", cmd_run, "run a scenario once, now, in this process" },
 	{ "executions", cmd_executions, "list executions, newest first" },
-	{ "execution", cmd_execution, "show one execution with every operation's input and output" },
+	{ "execution", cmd_execution,
+	  "show one execution with every operation's input and output" },
+	{ "incomplete", cmd_incomplete,
+	  "list, show, retry, resolve or delete incomplete executions" },
+	{ "scenarios", cmd_scenarios, "list scenarios with their state (enabled, errors)" },
+	{ "enable", cmd_enable, "turn a scenario's schedule on" },
+	{ "disable", cmd_disable, "turn a scenario's schedule off" },
 	{ NULL, NULL, NULL },
 };
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"Usage: scenarioctl [OPTIONS] COMMAND [ARGS]\n\n"
-		"Options:\n"
-		"  --state-dir DIR       store and blobs (SCENARIOD_STATE_DIR)\n"
-		"  --scenarios DIR       scenario folder (SCENARIOD_SCENARIOS)\n"
-		"  --connections FILE    connections file (SCENARIOD_CONNECTIONS)\n"
-		"  --socket PATH         the daemon's control socket (SCENARIOD_SOCKET)\n"
-		"  --json                one JSON document on stdout\n"
-		"  -v, --verbose         debug logging on stderr\n"
-		"  --version             print the version\n"
-		"  -h, --help            this text\n\n"
-		"Commands:\n");
+	fprintf(out, "Usage: scenarioctl [OPTIONS] COMMAND [ARGS]\n\n"
+		     "Options:\n"
+		     "  --state-dir DIR       store and blobs (SCENARIOD_STATE_DIR)\n"
+		     "  --scenarios DIR       scenario folder (SCENARIOD_SCENARIOS)\n"
+		     "  --connections FILE    connections file (SCENARIOD_CONNECTIONS)\n"
+		     "  --socket PATH         the daemon's control socket (SCENARIOD_SOCKET)\n"
+		     "  --json                one JSON document on stdout\n"
+		     "  -v, --verbose         debug logging on stderr\n"
+		     "  --version             print the version\n"
+		     "  -h, --help            this text\n\n"
+		     "Commands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(out, "  %-12s %s\n", c->name, c->summary);
 	fprintf(out, "\n'scenarioctl COMMAND --help' tells more about each.\n");

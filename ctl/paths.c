@@ -41,9 +41,9 @@ void ctl_paths_resolve(struct ctl *ctl)
 
 	ctl->state_dir = pick(ctl->state_dir, "SCENARIOD_STATE_DIR");
 	if (!ctl->state_dir)
-		ctl->state_dir = root ? (state_directory ? state_directory : "/var/lib/scenariod") :
-					user_dir(ctl, 0, "XDG_STATE_HOME", ".local/state",
-						 "scenariod");
+		ctl->state_dir =
+			root ? (state_directory ? state_directory : "/var/lib/scenariod") :
+			       user_dir(ctl, 0, "XDG_STATE_HOME", ".local/state", "scenariod");
 	ctl->scenarios = pick(ctl->scenarios, "SCENARIOD_SCENARIOS");
 	if (!ctl->scenarios)
 		ctl->scenarios = root ? "/etc/scenariod/scenarios" :
@@ -56,8 +56,9 @@ void ctl_paths_resolve(struct ctl *ctl)
 						   "scenariod/connections.yaml");
 	ctl->socket = pick(ctl->socket, "SCENARIOD_SOCKET");
 	if (!ctl->socket)
-		ctl->socket = root ? "/run/scenariod/control.sock" :
-				     user_dir(ctl, 3, "XDG_RUNTIME_DIR", ".cache", "scenariod.sock");
+		ctl->socket =
+			root ? "/run/scenariod/control.sock" :
+			       user_dir(ctl, 3, "XDG_RUNTIME_DIR", ".cache", "scenariod.sock");
 }
 
 void ctl_done(struct ctl *ctl)

@@ -22,52 +22,52 @@ struct mapping_scope;
 
 /* One module's output bundle on the current path: what {{ID.…}} reads. */
 struct binding {
-	const char *id;		      /* borrowed from the flow node */
-	const cJSON *bundle;	      /* borrowed from the frame that owns the outputs */
+	const char *id; /* borrowed from the flow node */
+	const cJSON *bundle; /* borrowed from the frame that owns the outputs */
 	const struct binding *parent; /* borrowed: the bindings before this one */
 };
 
 /* Where a node sits, and what the run did with it (the summary). */
 struct node_info {
 	const struct flow_node *node; /* borrowed from the scenario */
-	const struct flow *flow;      /* the flow that holds it */
-	size_t index;		      /* its position in that flow */
-	bool in_handler;	      /* inside an on_error flow: counts no operations */
+	const struct flow *flow; /* the flow that holds it */
+	size_t index; /* its position in that flow */
+	bool in_handler; /* inside an on_error flow: counts no operations */
 	int64_t bundles_in;
 	int64_t bundles_out;
 	int64_t errors;
 	int64_t warnings;
-	cJSON *last_error;	      /* owned */
+	cJSON *last_error; /* owned */
 };
 
 enum frame_kind {
-	FRAME_BRANCH,  /* run flow->nodes[index] on the bundle path `ctx` */
+	FRAME_BRANCH, /* run flow->nodes[index] on the bundle path `ctx` */
 	FRAME_OUTPUTS, /* walk the rest of the flow once per output bundle */
-	FRAME_ROUTES,  /* hand the bundle to each route in turn */
+	FRAME_ROUTES, /* hand the bundle to each route in turn */
 	FRAME_HANDLER, /* an error handler flow is running; apply its directive after */
 };
 
 struct aggregation {
 	const struct node_info *aggregator; /* borrowed */
-	bool partial;			    /* restored for a resumed bundle: close only if fed */
-	cJSON *values;			    /* owned: one item per collected bundle */
-	cJSON *keys;			    /* owned: group_by value per item, or NULL */
-	struct aggregation *next;	    /* owned */
+	bool partial; /* restored for a resumed bundle: close only if fed */
+	cJSON *values; /* owned: one item per collected bundle */
+	cJSON *keys; /* owned: group_by value per item, or NULL */
+	struct aggregation *next; /* owned */
 };
 
 struct frame {
 	enum frame_kind kind;
-	struct frame *below;	    /* owned by the stack */
-	const struct flow *flow;    /* borrowed */
-	size_t index;		    /* the node this frame is about */
-	const struct binding *ctx;  /* the path before this frame's node */
-	struct binding own;	    /* the binding this frame added, when ctx == &own */
-	bool is_trigger;	    /* the first node of the flow, in a cycle */
+	struct frame *below; /* owned by the stack */
+	const struct flow *flow; /* borrowed */
+	size_t index; /* the node this frame is about */
+	const struct binding *ctx; /* the path before this frame's node */
+	struct binding own; /* the binding this frame added, when ctx == &own */
+	bool is_trigger; /* the first node of the flow, in a cycle */
 
 	/* FRAME_OUTPUTS */
-	cJSON *outputs;		    /* owned: array of bundles */
-	int next;		    /* next bundle to hand on */
-	int next_current;	    /* the bundle the frames above are walking */
+	cJSON *outputs; /* owned: array of bundles */
+	int next; /* next bundle to hand on */
+	int next_current; /* the bundle the frames above are walking */
 	struct aggregation *aggregations; /* owned: aggregators fed by this node */
 
 	/* FRAME_ROUTES */
@@ -76,65 +76,65 @@ struct frame {
 
 	/* FRAME_HANDLER */
 	const struct node_info *failed; /* borrowed */
-	cJSON *error;		    /* owned: {type, message, module} */
-	cJSON *resume_outputs;	    /* owned: resume directive's stand-in output */
+	cJSON *error; /* owned: {type, message, module} */
+	cJSON *resume_outputs; /* owned: resume directive's stand-in output */
 };
 
 struct execution {
-	const struct module_env *env;	   /* borrowed */
-	const struct scenario *scenario;   /* borrowed */
+	const struct module_env *env; /* borrowed */
+	const struct scenario *scenario; /* borrowed */
 	int64_t id;
 	enum execution_status status;
 	struct store_counters counters;
 	int64_t started_monotonic_ms;
 	int64_t now_ms;
-	char *trigger;			   /* owned */
+	char *trigger; /* owned */
 
-	struct node_info *nodes;	   /* owned: every module node, in file order */
+	struct node_info *nodes; /* owned: every module node, in file order */
 	size_t node_count;
 
-	struct frame *top;		   /* the walk's stack */
-	struct module_run *in_flight;	   /* owned while a module runs */
+	struct frame *top; /* the walk's stack */
+	struct module_run *in_flight; /* owned while a module runs */
 	const struct node_info *in_flight_node;
-	int64_t in_flight_operation;	   /* store id of its operation */
+	int64_t in_flight_operation; /* store id of its operation */
 
-	int cycle;			   /* 1-based trigger cycle */
-	bool trigger_emitted;		   /* the current cycle's trigger gave bundles */
-	char *stored_cursor;		   /* owned: the trigger's cursor as the cycle found it */
-	char *pending_cursor;		   /* owned: to store when the cycle commits */
-	bool cycle_failed;		   /* something failed in this cycle */
-	int64_t bundle_index;		   /* {{bundle.index}} */
-	int64_t bundle_total;		   /* {{bundle.total}} */
+	int cycle; /* 1-based trigger cycle */
+	bool trigger_emitted; /* the current cycle's trigger gave bundles */
+	char *stored_cursor; /* owned: the trigger's cursor as the cycle found it */
+	char *pending_cursor; /* owned: to store when the cycle commits */
+	bool cycle_failed; /* something failed in this cycle */
+	int64_t bundle_index; /* {{bundle.index}} */
+	int64_t bundle_total; /* {{bundle.total}} */
 
-	bool stopping;			   /* no more frames are walked */
+	bool stopping; /* no more frames are walked */
 	bool interrupted;
-	char *interrupt_reason;		   /* owned */
-	cJSON *error;			   /* owned: the error that decided the status */
-	cJSON *log;			   /* owned: {module, level, message} lines */
+	char *interrupt_reason; /* owned */
+	cJSON *error; /* owned: the error that decided the status */
+	cJSON *log; /* owned: {module, level, message} lines */
 	bool had_warning;
 
 	/* Incomplete executions: what this run stored, and what it resumes. */
-	char *snapshot;			   /* owned: sha256 of the scenario text in the store */
-	int64_t origin_execution_id;	   /* the first execution of a resumed chain (tags) */
-	int64_t resumed_incomplete;	   /* the claimed record this run resumes; 0: none */
-	bool resumed_replaced;		   /* its failure was written back into that record */
-	int resume_attempts;		   /* the resumed record's attempts before this run */
-	int resume_max_attempts;	   /* … its automatic attempts */
-	int64_t resume_interval_ms;	   /* … its break interval (0: default backoff) */
-	int64_t first_incomplete;	   /* the first record this run stored; 0: none */
-	bool stored_incomplete;		   /* default handling stored a record: status incomplete */
+	char *snapshot; /* owned: sha256 of the scenario text in the store */
+	int64_t origin_execution_id; /* the first execution of a resumed chain (tags) */
+	int64_t resumed_incomplete; /* the claimed record this run resumes; 0: none */
+	bool resumed_replaced; /* its failure was written back into that record */
+	int resume_attempts; /* the resumed record's attempts before this run */
+	int resume_max_attempts; /* … its automatic attempts */
+	int64_t resume_interval_ms; /* … its break interval (0: default backoff) */
+	int64_t first_incomplete; /* the first record this run stored; 0: none */
+	bool stored_incomplete; /* default handling stored a record: status incomplete */
 
 	/* Replaying a crashed execution's recorded operations to rebuild its
 	 * walk (recovery); the first operation without a recorded end is where
 	 * it stopped. */
-	cJSON *replay;			   /* owned: operations_list of the store, or NULL */
+	cJSON *replay; /* owned: operations_list of the store, or NULL */
 	int replay_next;
 
-	cJSON *execution_json;		   /* owned: {{execution.*}} */
-	cJSON *scenario_json;		   /* owned: {{scenario.*}} */
-	cJSON *bundle_json;		   /* owned: {{bundle.*}} */
+	cJSON *execution_json; /* owned: {{execution.*}} */
+	cJSON *scenario_json; /* owned: {{scenario.*}} */
+	cJSON *bundle_json; /* owned: {{bundle.*}} */
 
-	uv_timer_t lease_timer;		   /* first tick starts the walk; then renews the claim */
+	uv_timer_t lease_timer; /* first tick starts the walk; then renews the claim */
 	bool started;
 	execution_done_fn *done;
 	void *done_userdata;
@@ -154,7 +154,7 @@ void execution_record_error(struct execution *exec, const cJSON *error, bool dec
 /* resume.c: incomplete executions from the executor's side. */
 enum incomplete_kind {
 	INCOMPLETE_BUNDLE, /* the failing bundle only; the run goes on with the others */
-	INCOMPLETE_REST,   /* the run stops here: the bundles still to come go with it */
+	INCOMPLETE_REST, /* the run stops here: the bundles still to come go with it */
 };
 /* Stores the walk as it stands (the top frame is the failed module) as an
  * incomplete execution. Returns the record id or a negative errno. */

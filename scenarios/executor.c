@@ -17,8 +17,8 @@
 #include "util/xalloc.h"
 
 static const char *const status_names[_EXECUTION_STATUS_MAX] = {
-	[EXECUTION_RUNNING] = "running", [EXECUTION_SUCCESS] = "success",
-	[EXECUTION_WARNING] = "warning", [EXECUTION_ERROR] = "error",
+	[EXECUTION_RUNNING] = "running",       [EXECUTION_SUCCESS] = "success",
+	[EXECUTION_WARNING] = "warning",       [EXECUTION_ERROR] = "error",
 	[EXECUTION_INCOMPLETE] = "incomplete",
 };
 
@@ -134,7 +134,8 @@ static void record_outcome(struct execution *exec)
 		store_scenario_record_outcome(store, sc->name, true, false);
 		return;
 	}
-	errors = store_scenario_record_outcome(store, sc->name, false, counts_as_error(exec->error));
+	errors =
+		store_scenario_record_outcome(store, sc->name, false, counts_as_error(exec->error));
 	/* A scenario with an instant trigger is deactivated on its first error:
 	 * events would otherwise keep failing one after the other. */
 	if (trigger->desc && trigger->desc->kind == MODULE_TRIGGER_INSTANT)
@@ -226,8 +227,8 @@ static int prepare_recover(struct execution *exec, int64_t id, char **reterr_msg
 	if (r == 0)
 		r = store_execution_get_origin(exec->env->store, id, &origin);
 	if (r < 0) {
-		*reterr_msg = xasprintf("cannot read execution %lld: %s", (long long)id,
-					strerror(-r));
+		*reterr_msg =
+			xasprintf("cannot read execution %lld: %s", (long long)id, strerror(-r));
 		return r;
 	}
 	if (origin.now_ms > 0)

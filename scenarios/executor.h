@@ -45,7 +45,7 @@ typedef void execution_done_fn(struct execution *execution, void *userdata);
 
 struct execution_options {
 	const char *trigger; /* "manual", "schedule", "webhook", "retry"; NULL: "manual" */
-	int64_t now_ms;	     /* the run's start for `now` in mappings; 0: the clock */
+	int64_t now_ms; /* the run's start for `now` in mappings; 0: the clock */
 
 	/* Resuming an incomplete execution (scenarioctl incomplete retry, the
 	 * daemon's automatic attempts): the record, claimed by the caller, as

@@ -39,12 +39,13 @@ static cJSON *aggregations_to_json(const struct aggregation *a, enum incomplete_
 
 		cJSON_AddStringToObject(o, "aggregator", a->aggregator->node->id);
 		cJSON_AddBoolToObject(o, "partial", kind == INCOMPLETE_BUNDLE || a->partial);
-		cJSON_AddItemToObject(o, "values", kind == INCOMPLETE_BUNDLE ?
-							   cJSON_CreateArray() :
-							   cJSON_Duplicate(a->values, true));
-		cJSON_AddItemToObject(o, "keys", kind == INCOMPLETE_BUNDLE || !a->keys ?
-							 cJSON_CreateNull() :
-							 cJSON_Duplicate(a->keys, true));
+		cJSON_AddItemToObject(o, "values",
+				      kind == INCOMPLETE_BUNDLE ? cJSON_CreateArray() :
+								  cJSON_Duplicate(a->values, true));
+		cJSON_AddItemToObject(o, "keys",
+				      kind == INCOMPLETE_BUNDLE || !a->keys ?
+					      cJSON_CreateNull() :
+					      cJSON_Duplicate(a->keys, true));
 		cJSON_AddItemToArray(list, o);
 	}
 	return list;
@@ -66,14 +67,15 @@ static cJSON *frame_to_json(const struct execution *exec, const struct frame *f,
 		cJSON_AddNumberToObject(o, "current", f->next_current);
 		cJSON_AddNumberToObject(o, "next", kind == INCOMPLETE_BUNDLE ? total : f->next);
 		cJSON_AddBoolToObject(o, "trigger", f->is_trigger);
-		cJSON_AddItemToObject(o, "aggregations", aggregations_to_json(f->aggregations, kind));
+		cJSON_AddItemToObject(o, "aggregations",
+				      aggregations_to_json(f->aggregations, kind));
 		break;
 	case FRAME_ROUTES:
 		cJSON_AddStringToObject(o, "kind", "routes");
 		cJSON_AddStringToObject(o, "node", node->id);
-		cJSON_AddNumberToObject(o, "route", kind == INCOMPLETE_BUNDLE ?
-							    (double)node->route_count + 1 :
-							    (double)f->route);
+		cJSON_AddNumberToObject(o, "route",
+					kind == INCOMPLETE_BUNDLE ? (double)node->route_count + 1 :
+								    (double)f->route);
 		cJSON_AddBoolToObject(o, "any", f->any_route_passed);
 		break;
 	case FRAME_HANDLER:
@@ -128,8 +130,8 @@ static cJSON *state_build(const struct execution *exec, const struct node_info *
 /* scenario-format.md "Errors": the automatic backoff of the auto-retry
  * class, then the record waits for a person. */
 static const int64_t backoff_ms[] = {
-	60 * 1000,	 10 * 60 * 1000,      10 * 60 * 1000,	   30 * 60 * 1000,
-	30 * 60 * 1000, 30 * 60 * 1000,      3 * 3600 * 1000,	   3 * 3600 * 1000,
+	60 * 1000,	10 * 60 * 1000, 10 * 60 * 1000,	 30 * 60 * 1000,
+	30 * 60 * 1000, 30 * 60 * 1000, 3 * 3600 * 1000, 3 * 3600 * 1000,
 };
 
 int64_t resume_store_incomplete(struct execution *exec, const struct node_info *failed,
@@ -144,8 +146,8 @@ int64_t resume_store_incomplete(struct execution *exec, const struct node_info *
 	if (max_attempts < 0) /* the default schedule */
 		max_attempts = (int)ELEMENTSOF(backoff_ms);
 	if (max_attempts > 0)
-		next_attempt_at = time_now_ms() +
-				  (retry_interval_ms > 0 ? retry_interval_ms : backoff_ms[0]);
+		next_attempt_at =
+			time_now_ms() + (retry_interval_ms > 0 ? retry_interval_ms : backoff_ms[0]);
 	record = (struct store_incomplete){
 		.scenario = exec->scenario->name,
 		.execution_id = exec->id,
@@ -166,9 +168,9 @@ int64_t resume_store_incomplete(struct execution *exec, const struct node_info *
 	/* A resumed run that fails again writes the failure back into the record
 	 * it resumes, so one failing bundle stays one record with its attempts. */
 	if (exec->resumed_incomplete && !exec->resumed_replaced) {
-		record.next_attempt_at =
-			resume_next_attempt(exec->resume_attempts + 1, exec->resume_max_attempts,
-					    exec->resume_interval_ms);
+		record.next_attempt_at = resume_next_attempt(exec->resume_attempts + 1,
+							     exec->resume_max_attempts,
+							     exec->resume_interval_ms);
 		record.status = record.next_attempt_at > 0 ? "pending" : "unresolved";
 		r = store_incomplete_replace(exec->env->store, exec->resumed_incomplete, &record);
 		if (r < 0)
@@ -384,6 +386,15 @@ int resume_restore(struct execution *exec, const cJSON *state, char **reterr_msg
 
 	if (json_get_int(state, "version", 0) != STATE_VERSION || count < 1) {
 		*reterr_msg = xstrdup("the stored state is not one this scenariod can resume");
+		return -EINVAL;
+	}
+	/* The module that failed is the one a person looks for first. */
+	fj = cJSON_GetArrayItem(frames, count - 1);
+	if (!json_get_string(fj, "node") || !resume_find_node(exec, json_get_string(fj, "node"))) {
+		*reterr_msg =
+			xasprintf("module '%s', where the execution failed, is no longer in "
+				  "the scenario",
+				  json_get_string(fj, "node") ? json_get_string(fj, "node") : "?");
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(fj, frames) {

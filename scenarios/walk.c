@@ -89,8 +89,8 @@ static int eval_mapping(struct execution *exec, const struct frame *f, const str
 	return mapping_eval(m, &scope, ret, reterr_msg);
 }
 
-static int eval_template(struct execution *exec, const struct frame *f,
-			 const struct template *tmpl, cJSON **ret, char **reterr_msg)
+static int eval_template(struct execution *exec, const struct frame *f, const struct template *tmpl,
+			 cJSON **ret, char **reterr_msg)
 {
 	struct eval_context ectx = { .exec = exec, .ctx = f->ctx, .error = handler_error(f) };
 	struct mapping_scope scope;
@@ -146,8 +146,8 @@ static void incomplete_not_stored(struct execution *exec, const cJSON *error, in
 
 enum error_class {
 	CLASS_AUTO_RETRY, /* stored and retried on the backoff schedule */
-	CLASS_MANUAL,	  /* stored for a person */
-	CLASS_FAIL,	  /* never stored: the run fails */
+	CLASS_MANUAL, /* stored for a person */
+	CLASS_FAIL, /* never stored: the run fails */
 };
 
 static enum error_class classify(int type)
@@ -242,8 +242,8 @@ static void handle_failure(struct execution *exec, struct node_info *ni, cJSON *
 		walk_frame_pop(exec);
 		return;
 	}
-	if (handler && (handler->error_types == 0 ||
-			(type >= 0 && (handler->error_types & (1u << type))))) {
+	if (handler &&
+	    (handler->error_types == 0 || (type >= 0 && (handler->error_types & (1u << type))))) {
 		f->kind = FRAME_HANDLER;
 		f->failed = ni;
 		f->error = error;
@@ -264,8 +264,9 @@ static void record_aggregate_operation(struct execution *exec, struct node_info 
 	cJSON_AddNumberToObject(input, "bundles", (double)collected);
 	if (exec->replay) {
 		exec->replay_next++; /* recorded by the run being replayed */
-	} else if (store_operation_begin(exec->env->store, exec->id, ni->node->id, ni->node->module_name,
-				  exec->scenario->settings.confidential ? NULL : input, &op) == 0)
+	} else if (store_operation_begin(
+			   exec->env->store, exec->id, ni->node->id, ni->node->module_name,
+			   exec->scenario->settings.confidential ? NULL : input, &op) == 0)
 		store_operation_finish(exec->env->store, op, "success",
 				       exec->scenario->settings.confidential ? NULL : outputs,
 				       NULL);
@@ -363,7 +364,8 @@ static void step_outputs(struct execution *exec, struct frame *f)
 							       cJSON_CreateNumber(total));
 		}
 		child = frame_push(exec, FRAME_BRANCH, f->flow, f->index + 1, NULL);
-		child->own = (struct binding){ .id = frame_node(f)->id, .bundle = bundle,
+		child->own = (struct binding){ .id = frame_node(f)->id,
+					       .bundle = bundle,
 					       .parent = f->ctx };
 		child->ctx = &child->own;
 		return;
@@ -457,8 +459,9 @@ static void replay_module(struct execution *exec, struct frame *f, struct node_i
 		_cleanup_free_ char *message = xasprintf(
 			"the process running this execution stopped while module '%s' was %s; "
 			"retry the incomplete execution to finish it",
-			ni->node->id, op && module_id && streq(module_id, ni->node->id) ?
-					      "running" : "about to run");
+			ni->node->id,
+			op && module_id && streq(module_id, ni->node->id) ? "running" :
+									    "about to run");
 		cJSON *error = error_json(ERROR_UNEXPECTED, message, ni->node->id);
 		int64_t id;
 
@@ -548,10 +551,10 @@ static void start_module(struct execution *exec, struct frame *f, struct node_in
 		.env = env,
 		.desc = node->desc,
 		.input = input,
-		.connection = node->connection && env->find_connection ?
-				      env->find_connection(env->connections_userdata,
-							   node->connection) :
-				      NULL,
+		.connection =
+			node->connection && env->find_connection ?
+				env->find_connection(env->connections_userdata, node->connection) :
+				NULL,
 		.execution_id = exec->origin_execution_id,
 		.scenario = exec->scenario->name,
 		.module_id = node->id,
@@ -674,8 +677,7 @@ static void step_routes(struct execution *exec, struct frame *f)
 			continue;
 		if (route->when) {
 			if (eval_mapping(exec, f, route->when, &value, &message) < 0) {
-				_cleanup_free_ char *text =
-					xasprintf("route filter: %s", message);
+				_cleanup_free_ char *text = xasprintf("route filter: %s", message);
 
 				handle_failure(exec, ni, error_json(ERROR_DATA, text, node->id));
 				return;
@@ -741,11 +743,11 @@ static void step_handler(struct execution *exec, struct frame *f)
 		/* The failing bundle becomes an incomplete execution; the others go
 		 * on and the run ends with a warning. A replayed break was stored
 		 * before the crash. */
-		int64_t id = exec->replay ? 0 :
-					    resume_store_incomplete(exec, ni, f->error,
-								    INCOMPLETE_BUNDLE,
-								    handler->retry_attempts,
-								    handler->retry_interval_ms);
+		int64_t id = exec->replay ?
+				     0 :
+				     resume_store_incomplete(exec, ni, f->error, INCOMPLETE_BUNDLE,
+							     handler->retry_attempts,
+							     handler->retry_interval_ms);
 
 		if (id < 0) {
 			incomplete_not_stored(exec, f->error, (int)id);

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `scenarioctl scenarios` (every scenario the store knows, with its state)
+ * and `enable NAME` / `disable NAME` (the persisted on/off switch that a
+ * run of consecutive errors also turns off).
+ */
+#include "ctl/ctl.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "util/json.h"
+#include "util/xalloc.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct store, store_close)
+
+static int open_store(const struct ctl *ctl, struct store **ret)
+{
+	_cleanup_free_ char *message = NULL;
+	int r = store_open(ctl->state_dir, ret, &message);
+
+	if (r < 0)
+		fprintf(stderr, "scenarioctl: %s\n", message ? message : strerror(-r));
+	return r;
+}
+
+static int only_json_option(struct ctl *ctl, int argc, char **argv, const char *usage)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'h') {
+			printf("%s", usage);
+			return 1;
+		}
+		if (c != 'j')
+			return -EINVAL;
+		ctl->json = true;
+	}
+	return 0;
+}
+
+int cmd_scenarios(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const headers[] = { "SCENARIO", "ENABLED", "ERRORS",
+					       "LAST RUN", "REASON",  NULL };
+	_cleanup_(store_closep) struct store *store = NULL;
+	_cleanup_json_ cJSON *list = NULL;
+	const cJSON *s;
+	struct table *t;
+	int r;
+
+	r = only_json_option(ctl, argc, argv,
+			     "Usage: scenarioctl scenarios [--json]\n\n"
+			     "Lists every scenario that has run, whether it is enabled, its\n"
+			     "consecutive errors and why it was disabled.\n");
+	if (r != 0)
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	if (optind != argc)
+		return EXIT_USAGE;
+	if (open_store(ctl, &store) < 0)
+		return EXIT_INTERNAL;
+	if (store_scenario_list(store, &list) < 0)
+		return EXIT_INTERNAL;
+	if (ctl->json) {
+		ctl_print_json(list);
+		return EXIT_OK;
+	}
+	t = table_new(headers);
+	cJSON_ArrayForEach(s, list) {
+		_cleanup_free_ char *errors =
+			json_to_text(cJSON_GetObjectItem(s, "consecutive_errors"));
+		const char *last = json_get_string(s, "last_run_at");
+		const char *reason = json_get_string(s, "disabled_reason");
+		const char *row[] = { json_get_string(s, "name"),
+				      json_get_bool(s, "enabled", true) ? "yes" : "no", errors,
+				      last ? last : "-", reason ? reason : "" };
+
+		table_add_row(t, row);
+	}
+	table_print(t, stdout);
+	table_free(t);
+	return EXIT_OK;
+}
+
+static int set_enabled(struct ctl *ctl, int argc, char **argv, bool enabled)
+{
+	_cleanup_(store_closep) struct store *store = NULL;
+	const char *verb = enabled ? "enable" : "disable";
+	_cleanup_free_ char *usage = xasprintf(
+		"Usage: scenarioctl %s NAME\n\nTurns the scenario's schedule %s (persisted)%s.\n",
+		verb, enabled ? "on" : "off", enabled ? " and forgets its consecutive errors" : "");
+	int r;
+
+	r = only_json_option(ctl, argc, argv, usage);
+	if (r != 0)
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	if (optind + 1 != argc) {
+		fprintf(stderr, "scenarioctl %s: name one scenario\n", verb);
+		return EXIT_USAGE;
+	}
+	if (open_store(ctl, &store) < 0)
+		return EXIT_INTERNAL;
+	r = store_scenario_set_enabled(store, argv[optind], enabled,
+				       enabled ? NULL : "disabled by hand");
+	if (r < 0) {
+		fprintf(stderr, "scenarioctl %s: %s\n", verb, strerror(-r));
+		return EXIT_INTERNAL;
+	}
+	printf("scenario '%s' %s\n", argv[optind], enabled ? "enabled" : "disabled");
+	return EXIT_OK;
+}
+
+int cmd_enable(struct ctl *ctl, int argc, char **argv)
+{
+	return set_enabled(ctl, argc, argv, true);
+}
+
+int cmd_disable(struct ctl *ctl, int argc, char **argv)
+{
+	return set_enabled(ctl, argc, argv, false);
+}
