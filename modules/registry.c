@@ -12,11 +12,13 @@
 
 /* Each app's descriptors, terminated by { .name = NULL }. */
 extern const struct module_desc builtin_modules[];
+extern const struct module_desc cloudconvert_modules[];
 extern const struct module_desc files_modules[];
 extern const struct module_desc http_modules[];
 
 static const struct module_desc *const apps[] = {
 	builtin_modules,
+	cloudconvert_modules,
 	files_modules,
 	http_modules,
 };
