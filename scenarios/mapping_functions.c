@@ -12,8 +12,8 @@
 #include "util/xalloc.h"
 
 static const struct mapping_function *const tables[] = {
-	mapping_functions_general, mapping_functions_text, mapping_functions_array,
-	mapping_functions_math,	   mapping_functions_date,
+	mapping_functions_general, mapping_functions_text, mapping_functions_encode,
+	mapping_functions_array,   mapping_functions_math, mapping_functions_date,
 };
 
 const struct mapping_function *mapping_function_find(const char *name)

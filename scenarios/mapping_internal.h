@@ -253,6 +253,7 @@ struct mapping_function {
 /* Tables, each ending with { .name = NULL }. */
 extern const struct mapping_function mapping_functions_general[];
 extern const struct mapping_function mapping_functions_text[];
+extern const struct mapping_function mapping_functions_encode[];
 extern const struct mapping_function mapping_functions_array[];
 extern const struct mapping_function mapping_functions_math[];
 extern const struct mapping_function mapping_functions_date[];

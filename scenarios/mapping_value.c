@@ -157,7 +157,6 @@ const cJSON *value_get_path(const cJSON *from, const char *path)
 				return NULL;
 			cur = path_step(cur, p + 1, (size_t)(end - p - 1));
 			p = end + 1;
-			continue;
 		} else {
 			end = p + strcspn(p, ".[");
 			cur = path_step(cur, p, (size_t)(end - p));
