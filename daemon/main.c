@@ -16,8 +16,9 @@ int main(int argc, char **argv)
 		printf("scenariod %s (store schema %d)\n", PACKAGE_VERSION, store_schema_version());
 		return 0;
 	}
-	fprintf(stderr, "scenariod %s: the daemon is not implemented yet; "
-			"use 'scenarioctl run' to run a scenario\n",
+	fprintf(stderr,
+		"scenariod %s: the daemon is not implemented yet; "
+		"use 'scenarioctl run' to run a scenario\n",
 		PACKAGE_VERSION);
 	return 69;
 }

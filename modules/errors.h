@@ -39,7 +39,7 @@ int error_type_from_string(const char *name);
 
 struct module_error {
 	enum error_type type;
-	char *message;		/* owned; never holds a secret */
+	char *message; /* owned; never holds a secret */
 	int64_t retry_after_ms; /* RateLimitError: what the remote side asked for; 0: unknown */
 };
 

@@ -11,10 +11,18 @@
 #include "util/xalloc.h"
 
 static const char *const field_type_names[_FIELD_TYPE_MAX] = {
-	[FIELD_ANY] = "any",	       [FIELD_TEXT] = "text",	      [FIELD_NUMBER] = "number",
-	[FIELD_INTEGER] = "integer",   [FIELD_BOOLEAN] = "boolean",   [FIELD_MAP] = "map",
-	[FIELD_LIST] = "list",	       [FIELD_FILE] = "file",	      [FIELD_DURATION] = "duration",
-	[FIELD_SIZE] = "size",	       [FIELD_ENUM] = "enum",	      [FIELD_INPUT] = "input",
+	[FIELD_ANY] = "any",
+	[FIELD_TEXT] = "text",
+	[FIELD_NUMBER] = "number",
+	[FIELD_INTEGER] = "integer",
+	[FIELD_BOOLEAN] = "boolean",
+	[FIELD_MAP] = "map",
+	[FIELD_LIST] = "list",
+	[FIELD_FILE] = "file",
+	[FIELD_DURATION] = "duration",
+	[FIELD_SIZE] = "size",
+	[FIELD_ENUM] = "enum",
+	[FIELD_INPUT] = "input",
 	[FIELD_MODULE_ID] = "module id",
 };
 

@@ -42,27 +42,27 @@ enum {
 };
 
 enum module_kind {
-	MODULE_ACTION,		 /* one bundle in, usually one out */
-	MODULE_SEARCH,		 /* one bundle in, zero or more out (a list) */
-	MODULE_TRIGGER_POLLING,	 /* first module: bundles since the stored cursor */
-	MODULE_TRIGGER_INSTANT,	 /* first module: bundles from a webhook queue */
-	MODULE_AGGREGATOR,	 /* run by the executor itself; no start() */
+	MODULE_ACTION, /* one bundle in, usually one out */
+	MODULE_SEARCH, /* one bundle in, zero or more out (a list) */
+	MODULE_TRIGGER_POLLING, /* first module: bundles since the stored cursor */
+	MODULE_TRIGGER_INSTANT, /* first module: bundles from a webhook queue */
+	MODULE_AGGREGATOR, /* run by the executor itself; no start() */
 	_MODULE_KIND_MAX,
 };
 
 enum field_type {
-	FIELD_ANY,	/* any value */
-	FIELD_TEXT,	/* a string (numbers and booleans are accepted as text) */
+	FIELD_ANY, /* any value */
+	FIELD_TEXT, /* a string (numbers and booleans are accepted as text) */
 	FIELD_NUMBER,
 	FIELD_INTEGER,
 	FIELD_BOOLEAN,
-	FIELD_MAP,	/* an object */
-	FIELD_LIST,	/* an array */
-	FIELD_FILE,	/* a file value */
+	FIELD_MAP, /* an object */
+	FIELD_LIST, /* an array */
+	FIELD_FILE, /* a file value */
 	FIELD_DURATION, /* "30s", "3m" */
-	FIELD_SIZE,	/* "100MiB" */
-	FIELD_ENUM,	/* one of `choices` */
-	FIELD_INPUT,	/* {upload: FILE} or {url: TEXT, headers: MAP} */
+	FIELD_SIZE, /* "100MiB" */
+	FIELD_ENUM, /* one of `choices` */
+	FIELD_INPUT, /* {upload: FILE} or {url: TEXT, headers: MAP} */
 	FIELD_MODULE_ID, /* the id of an earlier module (aggregator's source) */
 	_FIELD_TYPE_MAX,
 };
@@ -74,7 +74,7 @@ struct module_field {
 	enum field_type type;
 	bool required;
 	const char *const *choices; /* FIELD_ENUM (and lists of enums): NULL-terminated */
-	const char *summary;	    /* one line for docs and `scenarioctl modules` */
+	const char *summary; /* one line for docs and `scenarioctl modules` */
 };
 
 /* Shared by every run in a process; owned by the engine, valid while any
@@ -92,12 +92,11 @@ struct module_env {
 typedef void module_run_done_fn(struct module_run *run);
 
 /* Reports a problem with a constant field value at validation time. */
-typedef void module_report_fn(void *ctx, const char *field, const char *fmt, ...)
-	_printf_(3, 4);
+typedef void module_report_fn(void *ctx, const char *field, const char *fmt, ...) _printf_(3, 4);
 
 struct module_desc {
-	const char *app;     /* "files" */
-	const char *name;    /* "write" → "files.write" */
+	const char *app; /* "files" */
+	const char *name; /* "write" → "files.write" */
 	const char *summary; /* one line */
 	enum module_kind kind;
 	bool needs_connection; /* `connection:` is required */
@@ -120,28 +119,28 @@ struct module_desc {
 /* One module run on one bundle. Allocated and freed by the executor; the
  * module reads the first block and writes only through the functions below. */
 struct module_run {
-	const struct module_env *env;	 /* borrowed */
-	const struct module_desc *desc;	 /* borrowed, static */
-	const cJSON *input;		 /* mapped `with`, borrowed until finish */
+	const struct module_env *env; /* borrowed */
+	const struct module_desc *desc; /* borrowed, static */
+	const cJSON *input; /* mapped `with`, borrowed until finish */
 	const struct connection *connection; /* borrowed; NULL when none */
 	int64_t execution_id;
-	const char *scenario;		 /* borrowed */
-	const char *module_id;		 /* borrowed: the id in the scenario */
-	uint64_t bundle_seq;		 /* which bundle of this module in the run (1-based) */
-	const char *cursor;		 /* polling trigger: stored cursor, NULL on first run */
-	int64_t max_file_size;		 /* bytes; settings.max_file_size */
-	void *priv;			 /* the module's own state; it frees it before finishing */
+	const char *scenario; /* borrowed */
+	const char *module_id; /* borrowed: the id in the scenario */
+	uint64_t bundle_seq; /* which bundle of this module in the run (1-based) */
+	const char *cursor; /* polling trigger: stored cursor, NULL on first run */
+	int64_t max_file_size; /* bytes; settings.max_file_size */
+	void *priv; /* the module's own state; it frees it before finishing */
 
 	/* Written through the functions below; read by the executor. */
-	cJSON *outputs;	     /* owned: array of output bundles */
-	char *new_cursor;    /* owned: polling trigger's cursor after this run */
+	cJSON *outputs; /* owned: array of output bundles */
+	char *new_cursor; /* owned: polling trigger's cursor after this run */
 	bool failed;
 	struct module_error error;
-	int64_t bytes;	     /* file bytes transferred, for the execution's counters */
-	cJSON *log;	     /* owned: array of {level, message} lines */
+	int64_t bytes; /* file bytes transferred, for the execution's counters */
+	cJSON *log; /* owned: array of {level, message} lines */
 
 	module_run_done_fn *done; /* the executor's */
-	void *done_data;	  /* the executor's */
+	void *done_data; /* the executor's */
 };
 
 /* Appends an output bundle; takes ownership. */

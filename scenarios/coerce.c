@@ -103,7 +103,8 @@ static cJSON *coerce_value(const struct module_field *f, cJSON *v, char **reterr
 		converted = to_number(v, f->type == FIELD_INTEGER);
 		if (!converted)
 			fail(reterr_msg, f->name,
-			     f->type == FIELD_INTEGER ? "expected an integer" : "expected a number", v);
+			     f->type == FIELD_INTEGER ? "expected an integer" : "expected a number",
+			     v);
 		return converted;
 	case FIELD_BOOLEAN:
 		converted = to_boolean(v);
@@ -161,8 +162,8 @@ int coerce_input(const struct module_desc *desc, cJSON *input, char **reterr_msg
 
 		if (is_empty(v) && !(f->type == FIELD_TEXT && cJSON_IsString(v) && !f->required)) {
 			if (f->required) {
-				*reterr_msg = xasprintf("missing value of required field '%s'",
-							f->name);
+				*reterr_msg =
+					xasprintf("missing value of required field '%s'", f->name);
 				return -EINVAL;
 			}
 			cJSON_DeleteItemFromObjectCaseSensitive(input, f->name);

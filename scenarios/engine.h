@@ -12,10 +12,10 @@
 #include "modules/module.h"
 
 struct engine {
-	uv_loop_t loop;		   /* embedded; closed by engine_close() */
-	struct store *store;	   /* owned */
-	struct http_client *http;  /* owned */
-	struct module_env env;	   /* points at the three above */
+	uv_loop_t loop; /* embedded; closed by engine_close() */
+	struct store *store; /* owned */
+	struct http_client *http; /* owned */
+	struct module_env env; /* points at the three above */
 };
 
 struct connections;

@@ -21,12 +21,12 @@
 struct mapping;
 
 /* Limits on what a user can make the compiler and evaluator do. */
-#define MAPPING_MAX_DEPTH 64	     /* nesting of parentheses and calls */
-#define MAPPING_MAX_TEXT (1 << 20)   /* bytes of one template */
+#define MAPPING_MAX_DEPTH 64 /* nesting of parentheses and calls */
+#define MAPPING_MAX_TEXT (1 << 20) /* bytes of one template */
 
 struct mapping_error {
-	size_t offset;	/* 0-based byte offset in the template text */
-	char *message;	/* owned */
+	size_t offset; /* 0-based byte offset in the template text */
+	char *message; /* owned */
 };
 
 /* Compiles `text`. A text with no {{ }} compiles to a constant. On a syntax
@@ -55,7 +55,7 @@ typedef const cJSON *mapping_resolve_fn(void *userdata, const char *root);
 struct mapping_scope {
 	mapping_resolve_fn *resolve;
 	void *userdata;
-	int64_t now_ms;	      /* what `now` is for this evaluation (epoch ms) */
+	int64_t now_ms; /* what `now` is for this evaluation (epoch ms) */
 	const char *timezone; /* IANA name for date formatting; NULL = UTC */
 };
 

@@ -22,11 +22,11 @@ struct flow_node;
 
 /* Limits on what a scenario file can ask for. */
 #define SCENARIO_MAX_FILE_SIZE (4 << 20) /* bytes of YAML */
-#define SCENARIO_MAX_MODULES 1000	  /* module entries, all routes together */
-#define SCENARIO_MAX_NESTING 32		  /* routers and error routes inside each other */
+#define SCENARIO_MAX_MODULES 1000 /* module entries, all routes together */
+#define SCENARIO_MAX_NESTING 32 /* routers and error routes inside each other */
 
 struct position {
-	int line;   /* 1-based */
+	int line; /* 1-based */
 	int column; /* 1-based */
 };
 
@@ -36,17 +36,18 @@ struct position {
  */
 enum template_kind {
 	TEMPLATE_CONSTANT, /* `constant` holds the value as written */
-	TEMPLATE_MAPPING,  /* a string with {{ }}: `mapping` */
-	TEMPLATE_OBJECT,   /* `keys`/`children` */
-	TEMPLATE_ARRAY,	   /* `children` */
+	TEMPLATE_MAPPING, /* a string with {{ }}: `mapping` */
+	TEMPLATE_OBJECT, /* `keys`/`children` */
+	TEMPLATE_ARRAY, /* `children` */
 };
 
-struct template {
+struct template
+{
 	enum template_kind kind;
 	struct position pos;
-	cJSON *constant;	   /* owned; TEMPLATE_CONSTANT */
-	struct mapping *mapping;   /* owned; TEMPLATE_MAPPING */
-	char **keys;		   /* owned; TEMPLATE_OBJECT: one per child */
+	cJSON *constant; /* owned; TEMPLATE_CONSTANT */
+	struct mapping *mapping; /* owned; TEMPLATE_MAPPING */
+	char **keys; /* owned; TEMPLATE_OBJECT: one per child */
 	struct template **children; /* owned */
 	size_t count;
 };
@@ -57,7 +58,7 @@ struct flow {
 };
 
 enum directive {
-	DIRECTIVE_NONE,	/* not given: a flow alone acts as ignore; nothing at all: rollback */
+	DIRECTIVE_NONE, /* not given: a flow alone acts as ignore; nothing at all: rollback */
 	DIRECTIVE_ROLLBACK,
 	DIRECTIVE_COMMIT,
 	DIRECTIVE_RESUME,
@@ -71,18 +72,18 @@ int directive_from_string(const char *name);
 
 struct error_handler {
 	struct position pos;
-	struct flow flow;		/* may be empty */
+	struct flow flow; /* may be empty */
 	enum directive directive;
-	uint32_t error_types;		/* bit per enum error_type; 0 = every type */
+	uint32_t error_types; /* bit per enum error_type; 0 = every type */
 	struct template *resume_output; /* owned; DIRECTIVE_RESUME: the module's stand-in output */
-	int retry_attempts;		/* DIRECTIVE_BREAK: 0 = no automatic completion */
+	int retry_attempts; /* DIRECTIVE_BREAK: 0 = no automatic completion */
 	int64_t retry_interval_ms;
 };
 
 struct route {
 	struct position pos;
-	char *label;		/* owned; may be NULL */
-	struct mapping *when;	/* owned; NULL = no filter */
+	char *label; /* owned; may be NULL */
+	struct mapping *when; /* owned; NULL = no filter */
 	struct position when_pos;
 	bool fallback;
 	struct flow flow;
@@ -96,20 +97,20 @@ enum flow_node_kind {
 struct flow_node {
 	enum flow_node_kind kind;
 	struct position pos;
-	char *id;			/* owned; unique in the scenario */
-	char *label;			/* owned; may be NULL */
-	struct mapping *when;		/* owned; filter on the link into this node; may be NULL */
+	char *id; /* owned; unique in the scenario */
+	char *label; /* owned; may be NULL */
+	struct mapping *when; /* owned; filter on the link into this node; may be NULL */
 	struct position when_pos;
 
 	/* FLOW_MODULE */
-	char *module_name;		/* owned: "app.module" */
+	char *module_name; /* owned: "app.module" */
 	const struct module_desc *desc; /* static */
-	char *connection;		/* owned; may be NULL */
-	struct template *with;		/* owned; an object template (possibly empty) */
+	char *connection; /* owned; may be NULL */
+	struct template *with; /* owned; an object template (possibly empty) */
 	struct error_handler *on_error; /* owned; may be NULL */
 
 	/* FLOW_ROUTER */
-	struct route *routes;		/* owned */
+	struct route *routes; /* owned */
 	size_t route_count;
 };
 
@@ -127,14 +128,14 @@ enum schedule_kind {
 
 struct schedule {
 	enum schedule_kind kind;
-	int64_t interval_ms;	 /* SCHEDULE_INTERVAL */
-	int64_t *instants;	 /* owned: epoch ms (once, dates), in the scenario's time zone */
+	int64_t interval_ms; /* SCHEDULE_INTERVAL */
+	int64_t *instants; /* owned: epoch ms (once, dates), in the scenario's time zone */
 	size_t instant_count;
-	int *times;		 /* owned: minutes after midnight (daily, weekly, monthly) */
+	int *times; /* owned: minutes after midnight (daily, weekly, monthly) */
 	size_t time_count;
-	uint8_t weekdays;	 /* bit 0 = Sunday (weekly) */
-	uint32_t monthdays;	 /* bit d = day d (1..31); bit 0 = "last" (monthly) */
-	char *cron;		 /* owned: the five fields as written */
+	uint8_t weekdays; /* bit 0 = Sunday (weekly) */
+	uint32_t monthdays; /* bit d = day d (1..31); bit 0 = "last" (monthly) */
+	char *cron; /* owned: the five fields as written */
 };
 
 struct scenario_settings {
@@ -151,14 +152,14 @@ struct scenario_settings {
 };
 
 struct scenario {
-	char *name;		/* owned */
-	char *description;	/* owned; may be NULL */
-	char *path;		/* owned: the file it was loaded from; may be NULL */
-	char *source;		/* owned: the file's text as loaded (the snapshot) */
-	char *timezone;		/* owned: IANA name; "UTC" by default */
+	char *name; /* owned */
+	char *description; /* owned; may be NULL */
+	char *path; /* owned: the file it was loaded from; may be NULL */
+	char *source; /* owned: the file's text as loaded (the snapshot) */
+	char *timezone; /* owned: IANA name; "UTC" by default */
 	struct schedule schedule;
 	struct scenario_settings settings;
-	struct flow flow;	/* flow.nodes[0] is the trigger */
+	struct flow flow; /* flow.nodes[0] is the trigger */
 };
 
 /* Loads and validates a scenario from a file. On any problem returns
@@ -167,8 +168,8 @@ struct scenario {
 int scenario_load_file(const char *path, struct scenario **ret, struct diag_list *diags);
 /* The same from text; `filename` is used in diagnostics and for the
  * default name (its stem). */
-int scenario_load_string(const char *text, size_t len, const char *filename,
-			 struct scenario **ret, struct diag_list *diags);
+int scenario_load_string(const char *text, size_t len, const char *filename, struct scenario **ret,
+			 struct diag_list *diags);
 /* Accepts NULL; returns NULL. */
 struct scenario *scenario_free(struct scenario *scenario);
 

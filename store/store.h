@@ -51,10 +51,10 @@ const char *store_blob_dir(const struct store *store);
 /* ---- scenarios and their state ---- */
 
 struct store_scenario_state {
-	bool enabled;		   /* false after deactivation or `scenarioctl disable` */
-	int consecutive_errors;	   /* runs in a row that ended in error (counted types only) */
-	int64_t last_run_at;	   /* epoch ms; 0 = never */
-	char *disabled_reason;	   /* owned; NULL when enabled */
+	bool enabled; /* false after deactivation or `scenarioctl disable` */
+	int consecutive_errors; /* runs in a row that ended in error (counted types only) */
+	int64_t last_run_at; /* epoch ms; 0 = never */
+	char *disabled_reason; /* owned; NULL when enabled */
 };
 
 /* Makes sure a row exists for `name` (first seen: enabled). */
@@ -74,10 +74,10 @@ int store_scenario_list(struct store *store, cJSON **ret);
 /* ---- executions ---- */
 
 struct store_counters {
-	int64_t operations;  /* as Fusion counts them (modules.md "Operations") */
-	int64_t bytes;	     /* data transferred: file bytes in and out */
+	int64_t operations; /* as Fusion counts them (modules.md "Operations") */
+	int64_t bytes; /* data transferred: file bytes in and out */
 	int64_t duration_ms;
-	int64_t bundles;     /* trigger bundles processed */
+	int64_t bundles; /* trigger bundles processed */
 };
 
 /* Creates an execution in status "running", claimed by this process for
@@ -102,8 +102,8 @@ int store_execution_claim(struct store *store, int64_t id);
 
 struct store_execution_filter {
 	const char *scenario; /* NULL: all */
-	const char *status;   /* NULL: all */
-	int limit;	      /* 0: 50 */
+	const char *status; /* NULL: all */
+	int limit; /* 0: 50 */
 };
 
 /* Newest first: [{id, scenario, status, trigger, started_at, finished_at,
@@ -132,8 +132,7 @@ int store_operation_finish(struct store *store, int64_t operation_id, const char
 
 /* The stored cursor of a polling trigger, or *ret = NULL when none (caller
  * frees). */
-int store_cursor_get(struct store *store, const char *scenario, const char *module_id,
-		     char **ret);
+int store_cursor_get(struct store *store, const char *scenario, const char *module_id, char **ret);
 int store_cursor_set(struct store *store, const char *scenario, const char *module_id,
 		     const char *cursor);
 
@@ -149,8 +148,7 @@ int store_rollback(struct store *store);
 /* Starts a blob written in pieces; bytes go to a temporary file in the blob
  * folder, hashed as they arrive, never held in memory. `max_size` (0: no
  * limit) makes a write past it fail with -EFBIG. */
-int store_blob_writer_new(struct store *store, int64_t max_size,
-			  struct store_blob_writer **ret);
+int store_blob_writer_new(struct store *store, int64_t max_size, struct store_blob_writer **ret);
 int store_blob_writer_write(struct store_blob_writer *writer, const void *data, size_t len);
 /* Bytes written so far. */
 int64_t store_blob_writer_size(const struct store_blob_writer *writer);
@@ -180,10 +178,10 @@ int store_snapshot_get(struct store *store, const char *sha256, char **ret_sourc
 int store_execution_set_snapshot(struct store *store, int64_t execution_id, const char *sha256,
 				 const char *path, int64_t now_ms);
 struct store_execution_origin {
-	char *snapshot;	 /* owned: the scenario text the execution ran; NULL when unknown */
-	char *path;	 /* owned; may be NULL */
-	char *scenario;	 /* owned */
-	int64_t now_ms;	 /* `now` of its mappings */
+	char *snapshot; /* owned: the scenario text the execution ran; NULL when unknown */
+	char *path; /* owned; may be NULL */
+	char *scenario; /* owned */
+	int64_t now_ms; /* `now` of its mappings */
 };
 /* What an execution ran, for replaying it after a crash; -ENOENT. */
 int store_execution_get_origin(struct store *store, int64_t execution_id,
@@ -202,17 +200,17 @@ void store_execution_origin_done(struct store_execution_origin *origin);
 
 struct store_incomplete {
 	const char *scenario;
-	int64_t execution_id;	     /* the execution that stored it */
+	int64_t execution_id; /* the execution that stored it */
 	int64_t origin_execution_id; /* the first execution of the chain */
-	const char *status;	     /* "pending" or "unresolved" */
-	const char *module_id;	     /* the failed module */
-	const cJSON *error;	     /* {type, message, module} */
-	const char *snapshot;	     /* sha256 from store_snapshot_put() */
-	const char *scenario_path;   /* may be NULL */
-	const cJSON *state;	     /* what the executor needs to resume */
-	int max_attempts;	     /* automatic attempts; 0: none */
-	int64_t retry_interval_ms;   /* break's interval; 0: the default backoff schedule */
-	int64_t next_attempt_at;     /* epoch ms; 0: none planned */
+	const char *status; /* "pending" or "unresolved" */
+	const char *module_id; /* the failed module */
+	const cJSON *error; /* {type, message, module} */
+	const char *snapshot; /* sha256 from store_snapshot_put() */
+	const char *scenario_path; /* may be NULL */
+	const cJSON *state; /* what the executor needs to resume */
+	int max_attempts; /* automatic attempts; 0: none */
+	int64_t retry_interval_ms; /* break's interval; 0: the default backoff schedule */
+	int64_t next_attempt_at; /* epoch ms; 0: none planned */
 };
 
 /* -E2BIG when the state is larger than STORE_INCOMPLETE_MAX_STATE. */
@@ -221,9 +219,9 @@ int store_incomplete_insert(struct store *store, const struct store_incomplete *
 
 struct store_incomplete_filter {
 	const char *scenario; /* NULL: all */
-	const char *status;   /* NULL: not resolved (or every status with `all`) */
+	const char *status; /* NULL: not resolved (or every status with `all`) */
 	bool all;
-	int limit;	      /* 0: 100 */
+	int limit; /* 0: 100 */
 };
 
 /* Newest first: [{id, scenario, execution_id, origin_execution_id, status,
@@ -250,7 +248,8 @@ int store_incomplete_release(struct store *store, int64_t id, const char *status
  * failure (module, error, state, status, next attempt, the execution that
  * stored it), one more attempt, and is released. -ENOENT when this process
  * does not hold it. */
-int store_incomplete_replace(struct store *store, int64_t id, const struct store_incomplete *record);
+int store_incomplete_replace(struct store *store, int64_t id,
+			     const struct store_incomplete *record);
 /* Marks a record resolved without running it; -EBUSY while in progress,
  * -ENOENT when missing. */
 int store_incomplete_resolve(struct store *store, int64_t id);

@@ -19,8 +19,7 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Returns the pointer and leaves NULL behind, so the cleanup does nothing. */
 #define TAKE_PTR(p)                          \
@@ -30,11 +29,11 @@
 		_taken_;                     \
 	})
 
-#define TAKE_FD(fd)                 \
-	({                          \
+#define TAKE_FD(fd)                    \
+	({                             \
 		int _taken_fd_ = (fd); \
-		(fd) = -1;          \
-		_taken_fd_;         \
+		(fd) = -1;             \
+		_taken_fd_;            \
 	})
 
 static inline void freep(void *p)
@@ -58,11 +57,11 @@ static inline void closep(int *fd)
 #define _cleanup_close_ _cleanup_(closep)
 
 /* Defines `name##p(type **)` that calls `fn(*p)` when *p is not NULL. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, fn)      \
-	static inline void fn##p(type **p)         \
-	{                                          \
-		if (*p)                            \
-			fn(*p);                    \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, fn) \
+	static inline void fn##p(type **p)    \
+	{                                     \
+		if (*p)                       \
+			fn(*p);               \
 	}
 
 /* Streq that accepts NULL on either side. */

@@ -26,8 +26,8 @@ void diag_list_done(struct diag_list *list)
 	*list = (struct diag_list){ 0 };
 }
 
-void diag_list_add(struct diag_list *list, enum diag_severity severity, const char *file,
-		   int line, int column, const char *fmt, ...)
+void diag_list_add(struct diag_list *list, enum diag_severity severity, const char *file, int line,
+		   int column, const char *fmt, ...)
 {
 	va_list ap;
 	struct diag *d;

@@ -20,9 +20,9 @@ enum diag_severity {
 
 struct diag {
 	enum diag_severity severity;
-	char *file;    /* owned; may be NULL when there is no file */
-	int line;      /* 1-based; 0 when unknown */
-	int column;    /* 1-based; 0 when unknown */
+	char *file; /* owned; may be NULL when there is no file */
+	int line; /* 1-based; 0 when unknown */
+	int column; /* 1-based; 0 when unknown */
 	char *message; /* owned */
 };
 
@@ -34,8 +34,8 @@ struct diag_list {
 
 void diag_list_init(struct diag_list *list);
 void diag_list_done(struct diag_list *list);
-void diag_list_add(struct diag_list *list, enum diag_severity severity, const char *file,
-		   int line, int column, const char *fmt, ...) _printf_(6, 7);
+void diag_list_add(struct diag_list *list, enum diag_severity severity, const char *file, int line,
+		   int column, const char *fmt, ...) _printf_(6, 7);
 #define diag_error(list, file, line, column, ...) \
 	diag_list_add(list, DIAG_ERROR, file, line, column, __VA_ARGS__)
 size_t diag_list_errors(const struct diag_list *list);

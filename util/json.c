@@ -25,7 +25,8 @@ char *json_print(const cJSON *item)
 
 bool json_is_file_value(const cJSON *item)
 {
-	return cJSON_IsObject(item) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(item, "name")) &&
+	return cJSON_IsObject(item) &&
+	       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(item, "name")) &&
 	       cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(item, "size")) &&
 	       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(item, "sha256")) &&
 	       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(item, "path"));

@@ -78,8 +78,7 @@ bool log_would_log(enum log_level level, enum log_group group)
 {
 	if (level <= max_level)
 		return true;
-	return level == LOG_LEVEL_DEBUG && group >= 0 && group < _LOG_GRP_MAX &&
-	       group_debug[group];
+	return level == LOG_LEVEL_DEBUG && group >= 0 && group < _LOG_GRP_MAX && group_debug[group];
 }
 
 int log_emit(enum log_level level, enum log_group group, int error, const char *fmt, ...)

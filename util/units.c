@@ -45,7 +45,7 @@ static int parse_with_units(const char *text, const struct unit *units, int64_t 
 int units_parse_duration(const char *text, int64_t *ret_ms)
 {
 	static const struct unit units[] = {
-		{ "ms", 1 },	    { "s", 1000 },	 { "m", 60 * 1000 },
+		{ "ms", 1 },	      { "s", 1000 },	     { "m", 60 * 1000 },
 		{ "h", 3600 * 1000 }, { "d", 86400 * 1000 }, { NULL, 0 },
 	};
 	int64_t ms;

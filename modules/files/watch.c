@@ -310,7 +310,8 @@ static void watch_work(struct files_job *job)
 	if (scan_folder(state, fd, NULL, 0) < 0)
 		return;
 
-	qsort(state->found, state->nfound, sizeof(*state->found), compare_found);
+	if (state->nfound > 1)
+		qsort(state->found, state->nfound, sizeof(*state->found), compare_found);
 	take = state->nfound < (size_t)state->limit ? state->nfound : (size_t)state->limit;
 	/* Refuse before importing anything: a run imports all of its files or none. */
 	for (size_t i = 0; i < take; i++)
