@@ -317,8 +317,9 @@ static int read_secret(struct loading *l, const char *key, const struct yaml_nod
 		}
 	}
 	if (!*secret || strpbrk(secret, "\r\n")) {
-		*ret_problem = xasprintf("%s: the %s '%s' is %s", key, source, value->value,
-					 *secret ? "more than one line" : "empty");
+		*ret_problem = xasprintf("%s: the %s '%s' is %s", key,
+					 streq(source, "env") ? "environment variable" : source,
+					 value->value, *secret ? "more than one line" : "empty");
 		wipe_free(secret);
 		return 0;
 	}

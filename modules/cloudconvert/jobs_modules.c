@@ -2,17 +2,19 @@
 /*
  * The job modules: List Jobs, Get a Job, Delete a Job.
  *
- * list_jobs is declared MODULE_TRIGGER_POLLING, the one kind a descriptor
- * can have that covers both of its uses. Anywhere but first it gets no
- * cursor and behaves as the search module Fusion has: the newest `limit`
- * jobs matching the filters, newest first. As the first module it is a
- * polling trigger that emits only jobs it has not emitted before. Its
- * cursor is {"since": ISO time, "seen": [ids]}: the first run emits the
- * newest `limit` jobs and records every job it looked at, so the trigger
- * starts from that moment; later runs look at the newest 300 jobs and emit
- * those created since then and not seen yet, oldest first, `limit` per
- * run. Keeping ids rather than a time matters with a status filter: a job
- * created long ago appears in the "finished" list when it finishes.
+ * list_jobs is declared MODULE_SEARCH: Fusion's List Jobs is a search, and
+ * the loader allows a trigger kind only as the first module, so a search
+ * is the one kind that works everywhere. It emits the newest `limit` jobs
+ * matching the filters, newest first. When the executor hands it a cursor
+ * (run->cursor: it does so today only for MODULE_TRIGGER_POLLING, see
+ * docs/modules/cloudconvert.md), it behaves as the polling trigger
+ * modules.md describes and emits only jobs it has not emitted before. The
+ * cursor is {"since": ISO time, "seen": [ids]}: a run without one emits the
+ * newest `limit` jobs and records every job it looked at, so watching
+ * starts from that moment; a run with one looks at the newest 300 jobs and
+ * emits those created since then and not seen yet, oldest first, `limit`
+ * per run. Keeping ids rather than a time matters with a status filter: a
+ * job created long ago appears in the "finished" list when it finishes.
  */
 #include <errno.h>
 #include <stdint.h>
