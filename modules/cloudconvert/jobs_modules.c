@@ -177,8 +177,10 @@ int cc_list_jobs_start(struct module_run *run)
 	cc_simple_filter(s, run, "status", "filter[status]");
 	cc_simple_filter(s, run, "tag", "filter[tag]");
 	cJSON_AddStringToObject(s->query, "include", "tasks");
-	snprintf(per_page, sizeof(per_page), "%d",
-		 run->cursor || s->limit > CC_PER_PAGE ? CC_PER_PAGE : (int)s->limit);
+	/* Full pages even for a few jobs: a first run marks every job it saw
+	 * as seen, and jobs created in the same second are only told apart by
+	 * having been seen. */
+	snprintf(per_page, sizeof(per_page), "%d", CC_PER_PAGE);
 	cJSON_AddStringToObject(s->query, "per_page", per_page);
 	s->page = 1;
 	s->flags = CC_CALL_IDEMPOTENT;

@@ -232,7 +232,7 @@ flow:
 """)
         self.assertEqual([j["id"] for j in self.outputs(execution, 1)], ids[::-1][:2])
         self.assertEqual(self.only_request()["query"], {
-            "filter[status]": "finished", "include": "tasks", "per_page": "2", "page": "1"})
+            "filter[status]": "finished", "include": "tasks", "per_page": "100", "page": "1"})
 
     def test_list_jobs_first_in_the_flow(self):
         scenario = """
