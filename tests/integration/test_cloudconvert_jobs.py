@@ -7,6 +7,7 @@ fields in order and the file last, and never the API key on storage."""
 
 import io
 import os
+import shutil
 import tarfile
 import zipfile
 
@@ -256,6 +257,41 @@ flow:
         error = self.error_of(execution, 2)
         self.assertEqual(error["type"], "MaxFileSizeExceededError", error)
         self.assertIn("big.pdf", error["message"])
+
+
+class ExamplesTest(fake_cc.CloudConvertTestCase):
+    """examples/cloudconvert-*.yaml run as a newcomer would run them, from a
+    copy of the repository's examples/ folder, against the fake server."""
+
+    EXPECTED = {
+        "cloudconvert-docx-to-pdf.yaml": ["pdf/meeting-notes.pdf", "pdf/quarterly-report.pdf"],
+        "cloudconvert-merge-pdfs.yaml": ["merged/merged.pdf"],
+        "cloudconvert-archive-outputs.yaml": ["archives/"],
+        "cloudconvert-capture-website.yaml": ["screenshots/"],
+        "cloudconvert-advanced-job.yaml": ["advanced/quarterly-report.pdf",
+                                           "advanced/quarterly-report.png"],
+    }
+
+    def test_examples(self):
+        shutil.copytree(os.path.join(harness.SOURCE_ROOT, "examples"),
+                        os.path.join(self.work, "examples"))
+        self.fake.connections(self.connections_file, name="cloudconvert-main")
+        downloads = os.path.join(self.work, "examples", "data", "downloads")
+        for name, outputs in sorted(self.EXPECTED.items()):
+            with open(os.path.join(self.work, "examples", name)) as f:
+                run, execution = self.run_cc(f.read(), name=name)
+            self.assertEqual(run["status"], "success", (name, run))
+            for output in outputs:
+                path = os.path.join(downloads, output)
+                if output.endswith("/"):
+                    self.assertEqual(len(os.listdir(path)), 1, path)
+                else:
+                    self.assertTrue(os.path.isfile(path), path)
+        with open(os.path.join(downloads, "pdf", "meeting-notes.pdf"), "rb") as f:
+            source = os.path.join(self.work, "examples", "data", "cloudconvert", "docx",
+                                  "meeting-notes.docx")
+            with open(source, "rb") as g:
+                self.assertEqual(f.read(), fake_cc.converted(g.read(), "pdf"))
 
 
 if __name__ == "__main__":
