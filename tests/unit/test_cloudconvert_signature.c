@@ -2,8 +2,9 @@
 /*
  * The webhook signature helper against the test vectors the official SDKs
  * assert (../shared/reference/cloudconvert-fixtures/README.md and
- * cloudconvert-api.md §8): both fixture payloads, byte for byte, and the
- * python SDK's short one; then what must not verify.
+ * cloudconvert-api.md §8): both fixture payloads, byte for byte, the same
+ * payload re-encoded as Laravel's test does, and the python SDK's short
+ * one; then what must not verify.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,8 @@
 
 #include "modules/cloudconvert/cloudconvert.h"
 #include "util/cleanup.h"
+#include "util/json.h"
+#include "util/strbuf.h"
 
 static const struct {
 	const char *fixture; /* NULL: `body` */
@@ -62,6 +65,37 @@ static void test_vectors(void **state)
 		assert_true(
 			cc_signature_verify(vectors[i].secret, body, len, vectors[i].signature));
 	}
+}
+
+/* Laravel's test posts the parsed payload again, re-encoded PHP-style
+ * (compact, "/" as "\/"): other bytes, so another signature. */
+static void test_reencoded_payload(void **state)
+{
+	static const char expected[] =
+		"38c9a2e4db791ef8c9ca5f7300417376028fa55d5c875894137b1c312e5e3560";
+	_cleanup_free_ char *body = NULL, *compact = NULL;
+	_cleanup_json_ cJSON *doc = NULL;
+	char hex[CC_SIGNATURE_HEX_LEN + 1];
+	struct strbuf php;
+	size_t len;
+
+	(void)state;
+	body = body_of(0, &len);
+	doc = cJSON_ParseWithLength(body, len);
+	assert_non_null(doc);
+	compact = cJSON_PrintUnformatted(doc);
+	strbuf_init(&php);
+	for (const char *p = compact; *p; p++) {
+		if (*p == '/')
+			strbuf_putc(&php, '\\');
+		strbuf_putc(&php, *p);
+	}
+	assert_int_equal(php.len, 2519);
+	assert_int_equal(cc_signature_compute("secret", php.data, php.len, hex), 0);
+	assert_string_equal(hex, expected);
+	/* The original signature does not cover the re-encoded bytes. */
+	assert_false(cc_signature_verify("secret", php.data, php.len, vectors[0].signature));
+	strbuf_done(&php);
 }
 
 static void test_header_forms(void **state)
@@ -111,6 +145,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_reencoded_payload),
 		cmocka_unit_test(test_header_forms),
 		cmocka_unit_test(test_rejections),
 	};
