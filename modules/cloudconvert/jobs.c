@@ -24,8 +24,6 @@
 #include "util/units.h"
 #include "util/xalloc.h"
 
-#define MAX_CREATIONS 3 /* POST /v2/jobs per run, after lookups found nothing */
-
 char *cc_jobs_tag(const char *prefix, const char *scenario, int64_t execution_id,
 		  const char *module_id, uint64_t bundle_seq)
 {
@@ -250,7 +248,10 @@ static void on_lookup(struct cc_op *op, int status)
 		got_job(op, cJSON_Duplicate(item, true));
 		return;
 	}
-	if (flow->creations >= MAX_CREATIONS) {
+	/* A lookup that finds nothing proves the creation did not happen, so
+	 * trying again is safe; the connection's attempts bound it like any
+	 * other retried call. */
+	if (flow->creations >= op->conn->retry.attempts) {
 		module_error_done(&op->error);
 		op->error = flow->create_error;
 		flow->create_error = (struct module_error){ 0 };
