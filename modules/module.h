@@ -129,6 +129,11 @@ struct module_run {
 	uint64_t bundle_seq; /* which bundle of this module in the run (1-based) */
 	const char *cursor; /* polling trigger: stored cursor, NULL on first run */
 	int64_t max_file_size; /* bytes; settings.max_file_size */
+	/* This bundle ran this module before, in a run that stopped without
+	 * knowing the outcome (an incomplete execution being resumed, a crash):
+	 * what that attempt did may exist remotely. A module with side effects
+	 * looks them up (a CloudConvert job by its tag) before repeating them. */
+	bool resumed;
 	void *priv; /* the module's own state; it frees it before finishing */
 
 	/* Written through the functions below; read by the executor. */

@@ -369,6 +369,7 @@ static int restore_frame(struct execution *exec, const cJSON *fj, bool last, cha
 		/* The module runs as the same bundle number, so its idempotency
 		 * key is the one the failed attempt used. */
 		ni->bundles_in = seq > 0 ? seq - 1 : 0;
+		exec->resumed_node = ni;
 		return check_failed_module(f, ni, reterr_msg);
 	}
 	*reterr_msg = xasprintf("module '%s' no longer has the place it had in the flow "

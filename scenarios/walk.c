@@ -561,12 +561,14 @@ static void start_module(struct execution *exec, struct frame *f, struct node_in
 		.bundle_seq = (uint64_t)ni->bundles_in,
 		.cursor = f->is_trigger ? exec->stored_cursor : NULL,
 		.max_file_size = exec->scenario->settings.max_file_size,
+		.resumed = exec->resumed_node == ni,
 		.done = on_module_done,
 		.done_data = exec,
 	};
 	exec->in_flight = run;
 	exec->in_flight_node = ni;
 	exec->in_flight_operation = op;
+	exec->resumed_node = NULL;
 	r = node->desc->start(run);
 	if (r == MODULE_PENDING)
 		return;
