@@ -118,6 +118,7 @@ struct execution {
 	int64_t origin_execution_id; /* the first execution of a resumed chain (tags) */
 	int64_t resumed_incomplete; /* the claimed record this run resumes; 0: none */
 	bool resumed_replaced; /* its failure was written back into that record */
+	const struct node_info *resumed_node; /* the failed module, until it runs again */
 	int resume_attempts; /* the resumed record's attempts before this run */
 	int resume_max_attempts; /* … its automatic attempts */
 	int64_t resume_interval_ms; /* … its break interval (0: default backoff) */
