@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 struct mapping;
+struct tz;
 
 /* Limits on what a user can make the compiler and evaluator do. */
 #define MAPPING_MAX_DEPTH 64 /* nesting of parentheses and calls */
@@ -57,6 +58,8 @@ struct mapping_scope {
 	void *userdata;
 	int64_t now_ms; /* what `now` is for this evaluation (epoch ms) */
 	const char *timezone; /* IANA name for date formatting; NULL = UTC */
+	const struct tz *tz; /* MAY be set: `timezone` already loaded (util/tz.h), so
+			       * evaluation reads no zone file; borrowed */
 };
 
 /* Evaluates the template. On success *ret is a new tree (caller frees with

@@ -7,11 +7,12 @@
  * Calendar work (set*, add* by days and more, formatting) happens in the
  * scenario's time zone, through struct civil.
  */
+#include "scenarios/mapping_date.h"
+
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 
-#include "scenarios/mapping_date.h"
 #include "scenarios/mapping_internal.h"
 #include "util/timeutil.h"
 #include "util/tz.h"
@@ -65,6 +66,8 @@ int date_days_in_month(int64_t year, int month)
 
 const struct tz *eval_timezone(struct eval *ev)
 {
+	if (ev->scope->tz)
+		return ev->scope->tz;
 	if (!ev->tz_loaded) {
 		ev->tz_loaded = true;
 		/* The loader validated the name; an unknown zone reads as UTC. */

@@ -8,6 +8,8 @@
  * default locale. Parsing is lenient like moment's: separators in the
  * text need not match the format's.
  */
+#include "scenarios/mapping_date.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -15,7 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "scenarios/mapping_date.h"
 #include "scenarios/mapping_internal.h"
 #include "util/strbuf.h"
 #include "util/tz.h"

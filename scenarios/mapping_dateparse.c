@@ -8,6 +8,8 @@
  * the zone, the rest as the first of the month at midnight. A parsed
  * offset (Z) or epoch value (X, x) overrides the zone.
  */
+#include "scenarios/mapping_date.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -15,7 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "scenarios/mapping_date.h"
 #include "scenarios/mapping_internal.h"
 #include "util/tz.h"
 #include "util/xalloc.h"

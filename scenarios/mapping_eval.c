@@ -9,6 +9,8 @@
  * numbers (numeric text and dates are read as numbers), comparisons never
  * fail and a missing path reads as null.
  */
+#include "scenarios/mapping.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -17,7 +19,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "scenarios/mapping.h"
 #include "scenarios/mapping_internal.h"
 #include "util/json.h"
 #include "util/strbuf.h"

@@ -4,10 +4,11 @@
  * an unknown name when the scenario loads and suggest the closest one.
  * Each group (general, text, array, math, date) lives in its own file.
  */
+#include "scenarios/mapping_internal.h"
+
 #include <stdlib.h>
 #include <strings.h>
 
-#include "scenarios/mapping_internal.h"
 #include "util/diag.h"
 #include "util/xalloc.h"
 

@@ -7,6 +7,8 @@
  * differences compare items by their JSON text, sorted, so a large array
  * costs n log n rather than n².
  */
+#include "scenarios/mapping_internal.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,7 +16,6 @@
 #include <strings.h>
 #include <sys/random.h>
 
-#include "scenarios/mapping_internal.h"
 #include "util/json.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"

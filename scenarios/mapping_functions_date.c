@@ -6,6 +6,8 @@
  * Fusion uses), so addDays across a DST change keeps the time of day.
  * A null date gives null, so a missing field does not stop the run.
  */
+#include "scenarios/mapping_internal.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,7 +15,6 @@
 #include <strings.h>
 
 #include "scenarios/mapping_date.h"
-#include "scenarios/mapping_internal.h"
 #include "util/json.h"
 #include "util/tz.h"
 #include "util/xalloc.h"
@@ -56,9 +57,11 @@ static int fn_format_date(struct eval *ev, const struct node *call, const struct
 	int r;
 
 	r = date_arg0(ev, call, args, &ms, &null);
-	if (r < 0 || null) {
-		*ret = null ? cJSON_CreateNull() : NULL;
+	if (r < 0)
 		return r;
+	if (null) {
+		*ret = cJSON_CreateNull();
+		return 0;
 	}
 	tz = zone_arg(ev, args, 2, &owned);
 	return value_string_take(ev, call, date_format(ms, tz, format), ret);
@@ -133,9 +136,11 @@ static int add(struct eval *ev, const struct node *call, const struct call_args 
 	int r;
 
 	r = date_arg0(ev, call, args, &ms, &null);
-	if (r < 0 || null) {
-		*ret = null ? cJSON_CreateNull() : NULL;
+	if (r < 0)
 		return r;
+	if (null) {
+		*ret = cJSON_CreateNull();
+		return 0;
 	}
 	r = arg_number(ev, call, args, 1, &n);
 	if (r < 0)
@@ -171,9 +176,11 @@ static int fn_add_week_days(struct eval *ev, const struct node *call, const stru
 	int r;
 
 	r = date_arg0(ev, call, args, &ms, &null);
-	if (r < 0 || null) {
-		*ret = null ? cJSON_CreateNull() : NULL;
+	if (r < 0)
 		return r;
+	if (null) {
+		*ret = cJSON_CreateNull();
+		return 0;
 	}
 	r = arg_int(ev, call, args, 1, &n);
 	if (r < 0)
@@ -227,9 +234,11 @@ static int set_field(struct eval *ev, const struct node *call, const struct call
 	int r;
 
 	r = date_arg0(ev, call, args, &ms, &null);
-	if (r < 0 || null) {
-		*ret = null ? cJSON_CreateNull() : NULL;
+	if (r < 0)
 		return r;
+	if (null) {
+		*ret = cJSON_CreateNull();
+		return 0;
 	}
 	if (!(field == F_DAY && name_number(args->v[1], days, 7, &n)) &&
 	    !(field == F_MONTH && name_number(args->v[1], months, 12, &n))) {
@@ -402,9 +411,11 @@ static int date_part(struct eval *ev, const struct node *call, const struct call
 	int r;
 
 	r = date_arg0(ev, call, args, &ms, &null);
-	if (r < 0 || null) {
-		*ret = null ? cJSON_CreateNull() : NULL;
+	if (r < 0)
 		return r;
+	if (null) {
+		*ret = cJSON_CreateNull();
+		return 0;
 	}
 	date_to_civil(ms, eval_timezone(ev), &c);
 	switch (part) {
@@ -470,9 +481,11 @@ static int month_edge(struct eval *ev, const struct node *call, const struct cal
 	int r;
 
 	r = date_arg0(ev, call, args, &ms, &null);
-	if (r < 0 || null) {
-		*ret = null ? cJSON_CreateNull() : NULL;
+	if (r < 0)
 		return r;
+	if (null) {
+		*ret = cJSON_CreateNull();
+		return 0;
 	}
 	date_to_civil(ms, tz, &c);
 	c.day = 1;

@@ -5,6 +5,8 @@
  * encoding as JavaScript's encodeURIComponent does it, and the HTML
  * helpers. Hashes work on the UTF-8 bytes of the text.
  */
+#include "scenarios/mapping_internal.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -13,7 +15,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "scenarios/mapping_internal.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

@@ -6,12 +6,13 @@
  * toNumber. if, ifempty and switch evaluate only the branch they return,
  * so an error in the other branch does not matter, as in Fusion.
  */
+#include "scenarios/mapping_internal.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios/mapping_internal.h"
 #include "util/json.h"
 #include "util/xalloc.h"
 

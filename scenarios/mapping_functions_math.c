@@ -6,6 +6,8 @@
  * JavaScript's Math.round does, and formatNumber() defaults to Fusion's
  * European separators: ',' for decimals and '.' for thousands.
  */
+#include "scenarios/mapping_internal.h"
+
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -13,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios/mapping_internal.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

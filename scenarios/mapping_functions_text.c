@@ -6,12 +6,13 @@
  * replace() replaces every occurrence of a plain search text, or what a
  * "/regex/flags" search matches (mapping_regex.c).
  */
+#include "scenarios/mapping_internal.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios/mapping_internal.h"
 #include "util/json.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"

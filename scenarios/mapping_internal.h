@@ -214,8 +214,8 @@ const char *value_type_name(const cJSON *v);
 bool value_to_number(const cJSON *v, double *ret);
 /* Text form (json_to_text rules); caller frees. */
 char *value_to_text(const cJSON *v);
-/* Equality as `=` uses it: numbers with numeric text by value, otherwise
- * same type and same content. */
+/* Equality as `=` uses it: numbers with numeric text by value, dates by
+ * instant, otherwise same type and same content. */
 bool value_equal(const cJSON *a, const cJSON *b);
 /* Creates a number, or fails for NaN and infinities. */
 int value_number_new(struct eval *ev, const struct node *at, double d, cJSON **ret);

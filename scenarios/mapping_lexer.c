@@ -9,12 +9,13 @@
  * into a reference root; and a path segment after '.' may start with a
  * digit ("1.data.2fa"), so the parser asks for segments explicitly.
  */
+#include "scenarios/mapping_internal.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios/mapping_internal.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

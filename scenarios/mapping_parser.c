@@ -7,13 +7,14 @@
  * unknown functions and argument counts. Errors carry the byte offset in
  * the template; the loader turns it into a line and column.
  */
+#include "scenarios/mapping.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios/mapping.h"
 #include "scenarios/mapping_internal.h"
 #include "util/xalloc.h"
 

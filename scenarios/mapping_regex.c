@@ -7,12 +7,13 @@
  * \W, \s, \S and \b. Flags: g (every match), i (ignore case), m ('^' and
  * '$' at line breaks); s, u and y are accepted and ignored.
  */
+#include "scenarios/mapping_internal.h"
+
 #include <errno.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios/mapping_internal.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

@@ -7,9 +7,10 @@
  * keeps when it removes diacritics. Not locale-dependent on purpose: the
  * daemon's locale must not change what a scenario computes.
  */
+#include "scenarios/mapping_internal.h"
+
 #include <string.h>
 
-#include "scenarios/mapping_internal.h"
 #include "util/strbuf.h"
 
 size_t utf8_decode(const char *s, size_t len, uint32_t *ret_cp)

@@ -127,6 +127,8 @@ static const struct mapping_case core_cases[] = {
 	{ "{{1 != 2}}", NULL, "true" },
 	{ "{{null = 1.missing}}", NULL, "true" },
 	{ "{{'' = null}}", NULL, "false" },
+	{ "{{'2026-01-01' = '2026-01-01T00:00:00.000Z'}}", NULL, "true" },
+	{ "{{'2026-01-01' = '2026-01-02'}}", NULL, "false" },
 	{ "{{1.tags = 1.tags}}", NULL, "true" },
 	{ "{{2 < 10}}", NULL, "true" },
 	{ "{{'2' < '10'}}", NULL, "false" },

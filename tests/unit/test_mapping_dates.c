@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenarios/mapping.h"
 #include "util/tz.h"
 
 #define AMS "Europe/Amsterdam"
@@ -152,6 +153,12 @@ static const struct mapping_case date_cases[] = {
 	{ "{{formatDate('2026-12-31T12:00:00.000Z'; 'w gggg W GGGG')}}", NULL,
 	  "\"1 2027 53 2026\"" },
 	{ "{{formatDate('2021-01-03T12:00:00.000Z'; 'W GGGG E')}}", NULL, "\"53 2020 7\"" },
+	{ "{{formatDate(now; 'M Mo MM MMM MMMM')}}", NULL, "\"11 11th 11 Nov November\"" },
+	{ "{{formatDate(now; 'H HH h hh k kk A a m mm s ss')}}", NULL,
+	  "\"18 18 6 06 18 18 PM pm 0 00 0 00\"" },
+	{ "{{formatDate('2026-03-01T00:00:00.000Z'; 'Do Qo DDDo')}}", NULL, "\"1st 1st 60th\"" },
+	{ "{{formatDate('2026-01-11T00:00:00.000Z'; 'Do Mo')}}", NULL, "\"11th 1st\"" },
+	{ "{{formatDate('2026-01-22T00:00:00.000Z'; 'Do')}}", NULL, "\"22nd\"" },
 	{ "{{formatDate(now; 'X x')}}", NULL, "\"1795888800 1795888800000\"" },
 	{ "{{formatDate(now; 'Z ZZ')}}", NULL, "\"+00:00 +0000\"" },
 	{ "{{formatDate(now; '[Today is] dddd [YYYY]')}}", NULL, "\"Today is Saturday YYYY\"" },
@@ -347,6 +354,38 @@ static void test_tzdir(void **state)
 	free(dir);
 }
 
+static const cJSON *resolve_nothing(void *userdata, const char *root)
+{
+	(void)userdata;
+	(void)root;
+	return NULL;
+}
+
+/* A zone the caller already loaded is used as is (no file is read). */
+static void test_scope_zone(void **state)
+{
+	struct mapping_error err = { 0 };
+	struct mapping *m = NULL;
+	struct tz *tz = NULL;
+	cJSON *v = NULL;
+	char *msg = NULL;
+
+	(void)state;
+	assert_int_equal(tz_load(AMS, &tz), 0);
+	struct mapping_scope scope = {
+		.resolve = resolve_nothing,
+		.now_ms = MAPPING_CASES_NOW_MS,
+		.timezone = "UTC", /* the loaded zone wins */
+		.tz = tz,
+	};
+	assert_int_equal(mapping_compile("{{formatDate(now; 'HH:mm Z')}}", &m, &err), 0);
+	assert_int_equal(mapping_eval(m, &scope, &v, &msg), 0);
+	assert_string_equal(cJSON_GetStringValue(v), "19:00 +01:00");
+	cJSON_Delete(v);
+	mapping_free(m);
+	tz_free(tz);
+}
+
 static void test_civil(void **state)
 {
 	int64_t y;
@@ -369,7 +408,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dates),	 cmocka_unit_test(test_zones),
 		cmocka_unit_test(test_tz_names), cmocka_unit_test(test_tzdir),
-		cmocka_unit_test(test_civil),
+		cmocka_unit_test(test_civil),	 cmocka_unit_test(test_scope_zone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
