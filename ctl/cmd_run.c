@@ -21,11 +21,12 @@
 
 static void help(void)
 {
-	printf("Usage: scenarioctl run [--json] FILE|NAME\n\n"
+	printf("Usage: scenarioctl run [--json] [--force] FILE|NAME\n\n"
 	       "Runs the scenario once, now, in this process, and prints the execution's\n"
 	       "id, status and a per-module summary. A NAME is looked up in the scenarios\n"
 	       "folder. Exit codes: 0 success (or warning), 1 error, 3 stored as incomplete,\n"
-	       "65 invalid scenario, 70 internal error.\n");
+	       "65 invalid scenario, 70 internal error, 75 held: a sequential scenario\n"
+	       "has unresolved incomplete executions (--force runs it anyway).\n");
 }
 
 /* Running by hand works whatever the scenario's state (Fusion's "Run once"),
@@ -45,16 +46,35 @@ static void warn_if_disabled(struct engine *engine, const struct scenario *scena
 	store_scenario_state_done(&state);
 }
 
+/* settings.sequential: while the scenario has unresolved incomplete
+ * executions no new run starts, so runs stay in order. */
+static bool held_by_sequential(struct engine *engine, const struct scenario *scenario)
+{
+	int64_t open = 0;
+
+	if (!scenario->settings.sequential ||
+	    store_incomplete_count_open(engine->store, scenario->name, &open) < 0 || open == 0)
+		return false;
+	fprintf(stderr,
+		"scenarioctl run: scenario '%s' is sequential and has %lld unresolved incomplete "
+		"execution%s; finish them first ('scenarioctl incomplete --scenario %s') or run "
+		"with --force\n",
+		scenario->name, (long long)open, open == 1 ? "" : "s", scenario->name);
+	return true;
+}
+
 int cmd_run(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	_cleanup_free_ char *path = NULL;
 	struct scenario *scenario = NULL;
 	struct ctl_engine e;
+	bool force = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -64,6 +84,10 @@ int cmd_run(struct ctl *ctl, int argc, char **argv)
 		}
 		if (c == 'j') {
 			ctl->json = true;
+			continue;
+		}
+		if (c == 'f') {
+			force = true;
 			continue;
 		}
 		return EXIT_USAGE;
@@ -81,6 +105,11 @@ int cmd_run(struct ctl *ctl, int argc, char **argv)
 		return r;
 	}
 	warn_if_disabled(e.engine, scenario);
+	if (!force && held_by_sequential(e.engine, scenario)) {
+		ctl_close_engine(&e);
+		scenario_free(scenario);
+		return EXIT_HELD;
+	}
 	r = ctl_execute(ctl, e.engine, scenario, NULL, NULL);
 	ctl_close_engine(&e);
 	scenario_free(scenario);

@@ -19,6 +19,7 @@ enum {
 	EXIT_INVALID = 65,
 	EXIT_UNREACHABLE = 69,
 	EXIT_INTERNAL = 70,
+	EXIT_HELD = 75, /* EX_TEMPFAIL: a sequential scenario waits for its incomplete runs */
 };
 
 struct ctl {

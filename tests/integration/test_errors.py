@@ -206,6 +206,17 @@ class ErrorHandlingTest(harness.ScenarioTestCase):
         self.assertEqual(delete.code, 0, delete.stderr)
         self.assertEqual(self.incomplete("list", "--json").json(), [])
 
+    def test_sequential_holds_new_runs_while_records_are_open(self):
+        path = self.scenario(store_incomplete="true", settings=", sequential: true")
+        self.run_json(path, expect_code=3)
+        held = self.ctl("run", path, "--json")
+        self.assertEqual(held.code, 75, held.stdout + held.stderr)
+        self.assertIn("sequential", held.stderr)
+        self.assertEqual(self.server.count("/item/1"), 1, "a held run starts nothing")
+        (record,) = self.incomplete("list", "--json").json()
+        self.assertEqual(self.incomplete("resolve", str(record["id"])).code, 0)
+        self.run_json(path, expect_code=3)
+
     # -- editing, crashes, deactivation --------------------------------------
 
     def test_edit_then_retry_with_current(self):
