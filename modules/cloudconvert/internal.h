@@ -195,6 +195,7 @@ struct cc_job_flow {
 	int64_t wait_ms;
 	cJSON *job; /* owned: the latest job object */
 	struct module_error create_error; /* the unconfirmed creation's, while looking it up */
+	cJSON *failed_before; /* owned: ids of same-tag jobs that had failed when resumed */
 	int creations; /* POST /v2/jobs sent */
 	int next_task; /* index in job.tasks of the next upload to consider */
 	bool refetched; /* the job was fetched again for its upload forms */

@@ -11,7 +11,9 @@
  * scenario, execution, module and bundle, and after an ambiguous failure
  * (a 5xx, a connection lost once the request may have been sent) the job
  * is looked up by that tag (GET /v2/jobs?filter[tag]=…) before it is
- * created again: one module run creates at most one job.
+ * created again: one module run creates at most one job. A run resumed
+ * from an incomplete execution (run->resumed) has the same tag and looks
+ * first: a job its earlier attempt left running is taken over.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -49,6 +51,7 @@ void cc_jobs_flow_free(struct cc_job_flow *flow)
 	cJSON_Delete(flow->tasks);
 	cJSON_Delete(flow->uploads);
 	cJSON_Delete(flow->job);
+	cJSON_Delete(flow->failed_before);
 	module_error_done(&flow->create_error);
 	free(flow->tag);
 	free(flow);
@@ -223,6 +226,23 @@ static void got_job(struct cc_op *op, cJSON *job)
 
 /* ---- creation, and finding an unconfirmed creation again ---- */
 
+static bool in_list(const cJSON *ids, const char *id)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, ids)
+		if (cJSON_IsString(item) && streq_ptr(item->valuestring, id))
+			return true;
+	return false;
+}
+
+/*
+ * The answer to GET /v2/jobs?filter[tag]=TAG. Either a creation may have
+ * happened unseen (then the job found is ours), or the run is resumed and
+ * an earlier attempt may have created the job (then a job still running or
+ * finished is taken over; one that failed is remembered and never taken
+ * again, since retrying the module means running the job again).
+ */
 static void on_lookup(struct cc_op *op, int status)
 {
 	struct cc_job_flow *flow = flow_of(op);
@@ -230,11 +250,16 @@ static void on_lookup(struct cc_op *op, int status)
 	bool more;
 
 	if (status < 0) {
-		if (op->error.type != ERROR_EXECUTION_INTERRUPTED)
+		if (op->error.type != ERROR_EXECUTION_INTERRUPTED && flow->creations > 0)
 			cc_op_set_error(op, ERROR_CONNECTION,
 					"%s; looking the job up by its tag '%s' failed too, so it "
 					"may exist: %s",
 					flow->create_error.message, flow->tag, op->error.message);
+		else if (op->error.type != ERROR_EXECUTION_INTERRUPTED)
+			cc_op_set_error(op, ERROR_CONNECTION,
+					"cannot tell whether an earlier attempt created the job "
+					"(tag '%s'): %s",
+					flow->tag, op->error.message);
 		cc_op_fail(op);
 		return;
 	}
@@ -243,8 +268,17 @@ static void on_lookup(struct cc_op *op, int status)
 		return;
 	}
 	cJSON_ArrayForEach(item, items) {
-		if (!streq_ptr(json_get_string(item, "tag"), flow->tag))
+		const char *id = json_get_string(item, "id");
+
+		if (!streq_ptr(json_get_string(item, "tag"), flow->tag) || !id ||
+		    in_list(flow->failed_before, id))
 			continue;
+		if (flow->creations == 0 && streq_ptr(json_get_string(item, "status"), "error")) {
+			if (!flow->failed_before)
+				flow->failed_before = cJSON_CreateArray();
+			cJSON_AddItemToArray(flow->failed_before, cJSON_CreateString(id));
+			continue;
+		}
 		got_job(op, cJSON_Duplicate(item, true));
 		return;
 	}
@@ -339,7 +373,12 @@ int cc_jobs_start(struct cc_job_flow *flow, struct module_run *run)
 		cc_jobs_flow_free(flow);
 		return r;
 	}
-	create(&flow->op);
+	/* This bundle ran the module before without knowing how it ended: the
+	 * job may exist already. */
+	if (run->resumed)
+		cc_api_call(&flow->op, CC_CALL_IDEMPOTENT, setup_lookup, on_lookup);
+	else
+		create(&flow->op);
 	return MODULE_PENDING;
 }
 

@@ -175,5 +175,64 @@ flow:
         self.assertEqual(self.fake.journal("sync")[0]["path"], "/sync/v2/tasks/" + out["id"])
 
 
+RESUMABLE = """
+settings: {store_incomplete: true}
+flow:
+""" + START + """  - id: 1
+    module: cloudconvert.convert_file
+    connection: cc
+    with: {input: {url: "https://example.com/in.docx"}, output_format: pdf, download: true,
+           wait: %s}
+    on_error: {directive: break}
+"""
+
+
+class ResumeTest(FailureTestCase):
+    """An incomplete execution resumed at a job module: the job an earlier
+    attempt created is taken over when it is still good, never created
+    twice, and created again when it had failed."""
+
+    server_options = ("--processing-delay", "0.3", "--sync-timeout", "0.2")
+
+    def retry(self, run):
+        self.assertIsNotNone(run["incomplete_id"], run)
+        result = self.ctl("--connections", self.connections_file, "incomplete", "retry",
+                          str(run["incomplete_id"]), "--json",
+                          env={"CLOUDCONVERT_API_KEY": fake_cc.API_KEY}, timeout=120)
+        self.assertEqual(result.code, 0, result.stdout + result.stderr)
+        return result.json()
+
+    def test_running_job_is_taken_over(self):
+        run, execution = self.run_cc(RESUMABLE % "300ms")
+        self.assertEqual(self.error_of(execution, 1)["type"], "ModuleTimeoutError")
+        job, = self.fake.api("GET", "/v2/jobs")
+        for _ in range(100):
+            if self.fake.api("GET", "/sync/v2/jobs/" + job["id"])["status"] == "finished":
+                break
+        resumed = self.retry(run)
+        self.assertEqual(resumed["status"], "success", resumed)
+        self.assertEqual(self.outputs(self.execution(resumed["execution_id"]), 1)[0]["id"],
+                         job["id"])
+        posts = [e for e in self.fake.journal("api") if e["method"] == "POST"]
+        self.assertEqual(len(posts), 1, posts)
+        lookups = [e for e in self.fake.journal("api")
+                   if e["path"] == "/v2/jobs" and "filter[tag]" in e["query"]]
+        self.assertEqual(len(lookups), 1, lookups)
+        self.assertEqual(lookups[0]["query"]["filter[tag]"], posts[0]["body"]["tag"])
+        self.assertEqual(len(self.fake.api("GET", "/v2/jobs")), 1)
+
+    def test_failed_job_is_run_again(self):
+        self.fake.faults({"action": "fail_task", "operation": "convert", "times": 1,
+                          "code": "CONVERSION_FAILED"})
+        run, execution = self.run_cc(RESUMABLE % "30s")
+        self.assertEqual(self.error_of(execution, 1)["type"], "RuntimeError")
+        self.retry(run)
+        posts = [e for e in self.fake.journal("api") if e["method"] == "POST"]
+        self.assertEqual(len(posts), 2, posts)
+        self.assertEqual(posts[0]["body"]["tag"], posts[1]["body"]["tag"])
+        jobs = self.fake.api("GET", "/v2/jobs")
+        self.assertEqual(sorted(j["status"] for j in jobs), ["error", "finished"])
+
+
 if __name__ == "__main__":
     harness.main()
