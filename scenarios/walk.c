@@ -495,6 +495,16 @@ static void replay_module(struct execution *exec, struct frame *f, struct node_i
 	handle_failure(exec, ni, cJSON_Duplicate(cJSON_GetObjectItem(op, "error"), true));
 }
 
+/* The first module polls when it is a polling trigger, or a search that
+ * works as one there (Fusion's "Watch"-style searches such as
+ * cloudconvert.list_jobs): it gets the stored cursor and is asked again
+ * for the next cycle while it emits bundles. */
+static bool polls(const struct flow_node *node)
+{
+	return node->desc &&
+	       (node->desc->kind == MODULE_TRIGGER_POLLING || node->desc->kind == MODULE_SEARCH);
+}
+
 /* Evaluates the node's fields, records the operation and starts the module. */
 static void start_module(struct execution *exec, struct frame *f, struct node_info *ni)
 {
@@ -540,7 +550,7 @@ static void start_module(struct execution *exec, struct frame *f, struct node_in
 					  "cannot record the operation in the store", node->id));
 		return;
 	}
-	if (f->is_trigger && node->desc->kind == MODULE_TRIGGER_POLLING) {
+	if (f->is_trigger && polls(node)) {
 		free(exec->stored_cursor);
 		exec->stored_cursor = NULL;
 		store_cursor_get(env->store, exec->scenario->name, node->id, &exec->stored_cursor);
@@ -788,7 +798,7 @@ static bool end_cycle(struct execution *exec)
 {
 	const struct scenario *sc = exec->scenario;
 	const struct flow_node *trigger = sc->flow.nodes[0];
-	bool polling = trigger->desc && trigger->desc->kind == MODULE_TRIGGER_POLLING;
+	bool polling = trigger->desc && polls(trigger);
 
 	/* A resumed run has no cycle of its own: the trigger ran in the
 	 * original one. */
