@@ -16,18 +16,6 @@
 #include "util/json.h"
 #include "util/xalloc.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct store, store_close)
-
-static int open_store(const struct ctl *ctl, struct store **ret)
-{
-	_cleanup_free_ char *message = NULL;
-	int r = store_open(ctl->state_dir, ret, &message);
-
-	if (r < 0)
-		fprintf(stderr, "scenarioctl: %s\n", message ? message : strerror(-r));
-	return r;
-}
-
 static char *number_text(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItem(o, key);
@@ -80,7 +68,7 @@ int cmd_executions(struct ctl *ctl, int argc, char **argv)
 		{ 0 },
 	};
 	struct store_execution_filter filter = { 0 };
-	_cleanup_(store_closep) struct store *store = NULL;
+	_cleanup_store_ struct store *store = NULL;
 	_cleanup_json_ cJSON *list = NULL;
 	char *end;
 	int c, r;
@@ -116,7 +104,7 @@ int cmd_executions(struct ctl *ctl, int argc, char **argv)
 	}
 	if (optind != argc)
 		return EXIT_USAGE;
-	if (open_store(ctl, &store) < 0)
+	if (ctl_open_store(ctl, &store) < 0)
 		return EXIT_INTERNAL;
 	r = store_execution_list(store, &filter, &list);
 	if (r < 0) {
@@ -183,7 +171,7 @@ int cmd_execution(struct ctl *ctl, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	_cleanup_(store_closep) struct store *store = NULL;
+	_cleanup_store_ struct store *store = NULL;
 	_cleanup_json_ cJSON *doc = NULL;
 	char *end;
 	long long id;
@@ -211,7 +199,7 @@ int cmd_execution(struct ctl *ctl, int argc, char **argv)
 			argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (open_store(ctl, &store) < 0)
+	if (ctl_open_store(ctl, &store) < 0)
 		return EXIT_INTERNAL;
 	r = store_execution_get(store, id, &doc);
 	if (r == -ENOENT) {

@@ -14,18 +14,6 @@
 #include "util/json.h"
 #include "util/xalloc.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct store, store_close)
-
-static int open_store(const struct ctl *ctl, struct store **ret)
-{
-	_cleanup_free_ char *message = NULL;
-	int r = store_open(ctl->state_dir, ret, &message);
-
-	if (r < 0)
-		fprintf(stderr, "scenarioctl: %s\n", message ? message : strerror(-r));
-	return r;
-}
-
 static int only_json_option(struct ctl *ctl, int argc, char **argv, const char *usage)
 {
 	static const struct option options[] = {
@@ -51,7 +39,7 @@ int cmd_scenarios(struct ctl *ctl, int argc, char **argv)
 {
 	static const char *const headers[] = { "SCENARIO", "ENABLED", "ERRORS",
 					       "LAST RUN", "REASON",  NULL };
-	_cleanup_(store_closep) struct store *store = NULL;
+	_cleanup_store_ struct store *store = NULL;
 	_cleanup_json_ cJSON *list = NULL;
 	const cJSON *s;
 	struct table *t;
@@ -65,7 +53,7 @@ int cmd_scenarios(struct ctl *ctl, int argc, char **argv)
 		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	if (optind != argc)
 		return EXIT_USAGE;
-	if (open_store(ctl, &store) < 0)
+	if (ctl_open_store(ctl, &store) < 0)
 		return EXIT_INTERNAL;
 	if (store_scenario_list(store, &list) < 0)
 		return EXIT_INTERNAL;
@@ -92,7 +80,7 @@ int cmd_scenarios(struct ctl *ctl, int argc, char **argv)
 
 static int set_enabled(struct ctl *ctl, int argc, char **argv, bool enabled)
 {
-	_cleanup_(store_closep) struct store *store = NULL;
+	_cleanup_store_ struct store *store = NULL;
 	const char *verb = enabled ? "enable" : "disable";
 	_cleanup_free_ char *usage = xasprintf(
 		"Usage: scenarioctl %s NAME\n\nTurns the scenario's schedule %s (persisted)%s.\n",
@@ -106,7 +94,7 @@ static int set_enabled(struct ctl *ctl, int argc, char **argv, bool enabled)
 		fprintf(stderr, "scenarioctl %s: name one scenario\n", verb);
 		return EXIT_USAGE;
 	}
-	if (open_store(ctl, &store) < 0)
+	if (ctl_open_store(ctl, &store) < 0)
 		return EXIT_INTERNAL;
 	r = store_scenario_set_enabled(store, argv[optind], enabled,
 				       enabled ? NULL : "disabled by hand");

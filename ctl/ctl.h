@@ -54,6 +54,13 @@ struct engine;
 struct execution_options;
 struct scenario;
 
+struct store;
+/* Opens the store for commands that only read or flip state, saying why on
+ * stderr when it cannot. */
+int ctl_open_store(const struct ctl *ctl, struct store **ret);
+void ctl_store_closep(struct store **store);
+#define _cleanup_store_ __attribute__((cleanup(ctl_store_closep)))
+
 /* Loads a scenario, printing every problem on stderr. */
 int ctl_load_scenario(const char *path, struct scenario **ret);
 /* Loads the connections file (an empty set when there is none), printing

@@ -22,6 +22,21 @@
 #include "util/json.h"
 #include "util/xalloc.h"
 
+int ctl_open_store(const struct ctl *ctl, struct store **ret)
+{
+	_cleanup_free_ char *message = NULL;
+	int r = store_open(ctl->state_dir, ret, &message);
+
+	if (r < 0)
+		fprintf(stderr, "scenarioctl: %s\n", message ? message : strerror(-r));
+	return r;
+}
+
+void ctl_store_closep(struct store **store)
+{
+	*store = store_close(*store);
+}
+
 int ctl_load_scenario(const char *path, struct scenario **ret)
 {
 	struct diag_list diags;
