@@ -194,23 +194,26 @@ int mapping_regex_replace(const struct mapping_regex *re, const char *text, cons
 	strbuf_init(&out);
 	strbuf_append(&out, "", 0);
 	while (pos <= len) {
-		int eflags = pos > 0 ? REG_NOTBOL : 0;
-
-		if (regexec(&re->re, text + pos, ngroups + 1, m, eflags) != 0)
+		/* REG_STARTEND: search from pos without rescanning the text for
+		 * its length each time, and with what precedes pos still seen by
+		 * '^' and '\b'. Offsets come back from the start of text. */
+		m[0].rm_so = (regoff_t)pos;
+		m[0].rm_eo = (regoff_t)len;
+		if (regexec(&re->re, text, ngroups + 1, m, REG_STARTEND) != 0)
 			break;
-		strbuf_append(&out, text + pos, (size_t)m[0].rm_so);
-		expand(&out, with, text + pos, m, ngroups);
+		strbuf_append(&out, text + pos, (size_t)m[0].rm_so - pos);
+		expand(&out, with, text, m, ngroups);
 		if (out.len > MAPPING_MAX_RESULT) {
 			strbuf_done(&out);
 			return -E2BIG;
 		}
 		if (m[0].rm_eo == m[0].rm_so) {
 			/* An empty match: copy one character and go on after it. */
-			if (pos + (size_t)m[0].rm_eo < len)
-				strbuf_putc(&out, text[pos + (size_t)m[0].rm_eo]);
-			pos += (size_t)m[0].rm_eo + 1;
+			if ((size_t)m[0].rm_eo < len)
+				strbuf_putc(&out, text[m[0].rm_eo]);
+			pos = (size_t)m[0].rm_eo + 1;
 		} else {
-			pos += (size_t)m[0].rm_eo;
+			pos = (size_t)m[0].rm_eo;
 		}
 		if (!re->global)
 			break;
