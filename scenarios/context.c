@@ -41,5 +41,6 @@ void context_scope_init(struct mapping_scope *scope, struct eval_context *ectx)
 		.userdata = ectx,
 		.now_ms = ectx->exec->now_ms,
 		.timezone = ectx->exec->scenario->timezone,
+		.tz = ectx->exec->tz,
 	};
 }

@@ -131,6 +131,7 @@ struct execution {
 	cJSON *replay; /* owned: operations_list of the store, or NULL */
 	int replay_next;
 
+	struct tz *tz; /* owned: the scenario's time zone, loaded once per run */
 	cJSON *execution_json; /* owned: {{execution.*}} */
 	cJSON *scenario_json; /* owned: {{scenario.*}} */
 	cJSON *bundle_json; /* owned: {{bundle.*}} */

@@ -14,6 +14,7 @@
 #include "scenarios/exec_internal.h"
 #include "util/json.h"
 #include "util/timeutil.h"
+#include "util/tz.h"
 #include "util/xalloc.h"
 
 static const char *const status_names[_EXECUTION_STATUS_MAX] = {
@@ -270,6 +271,11 @@ int execution_start(const struct module_env *env, const struct scenario *scenari
 	cJSON_AddNumberToObject(exec->bundle_json, "index", 1);
 	cJSON_AddNumberToObject(exec->bundle_json, "total", 1);
 	index_flow(exec, &scenario->flow, false);
+	/* Dates in mappings need the zone; reading it once here keeps file I/O
+	 * off the per-bundle path. A zone that cannot be read leaves the
+	 * mapping language to report it where a date needs it. */
+	if (scenario->timezone)
+		tz_load(scenario->timezone, &exec->tz);
 
 	if (resume)
 		r = prepare_resume(exec, resume, reterr_msg);
@@ -325,6 +331,7 @@ struct execution *execution_free(struct execution *exec)
 	free(exec->pending_cursor);
 	free(exec->interrupt_reason);
 	free(exec->snapshot);
+	tz_free(exec->tz);
 	cJSON_Delete(exec->replay);
 	cJSON_Delete(exec->error);
 	cJSON_Delete(exec->log);
