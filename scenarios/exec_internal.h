@@ -66,6 +66,8 @@ struct frame {
 
 	/* FRAME_OUTPUTS */
 	cJSON *outputs; /* owned: array of bundles */
+	int total; /* items in outputs, counted once (cJSON arrays are lists) */
+	const cJSON *cursor; /* outputs' item number `next`, so handing on is O(1) */
 	int next; /* next bundle to hand on */
 	int next_current; /* the bundle the frames above are walking */
 	struct aggregation *aggregations; /* owned: aggregators fed by this node */
@@ -143,6 +145,8 @@ struct execution {
 };
 
 /* walk.c */
+/* Makes `outputs` (taken) the frame's bundles, to hand on from item `next`. */
+void walk_frame_set_outputs(struct frame *f, cJSON *outputs, int next);
 void walk_advance(struct execution *exec);
 void walk_start_cycle(struct execution *exec);
 struct frame *walk_frame_pop(struct execution *exec);

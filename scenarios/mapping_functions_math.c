@@ -257,7 +257,7 @@ static int fn_format_number(struct eval *ev, const struct node *call, const stru
 	char digits[512];
 	const char *p, *point;
 	struct strbuf sb;
-	int decimals, r;
+	int decimals = 0, r;
 	size_t intlen;
 	double x;
 

@@ -60,7 +60,7 @@ static cJSON *frame_to_json(const struct execution *exec, const struct frame *f,
 
 	switch (f->kind) {
 	case FRAME_OUTPUTS:
-		total = cJSON_GetArraySize(f->outputs);
+		total = f->total;
 		cJSON_AddStringToObject(o, "kind", "outputs");
 		cJSON_AddStringToObject(o, "node", node->id);
 		cJSON_AddItemToObject(o, "outputs", cJSON_Duplicate(f->outputs, true));
@@ -333,19 +333,16 @@ static int restore_frame(struct execution *exec, const cJSON *fj, bool last, cha
 		return -EINVAL;
 	}
 	if (streq(kind, "outputs") && is_module(ni) && !last) {
-		int total;
+		cJSON *outputs;
 
 		f = push(exec, FRAME_OUTPUTS, ni, below);
-		f->outputs = cJSON_Duplicate(cJSON_GetObjectItem(fj, "outputs"), true);
-		if (!cJSON_IsArray(f->outputs)) {
-			cJSON_Delete(f->outputs);
-			f->outputs = cJSON_CreateArray();
+		outputs = cJSON_Duplicate(cJSON_GetObjectItem(fj, "outputs"), true);
+		if (!cJSON_IsArray(outputs)) {
+			cJSON_Delete(outputs);
+			outputs = cJSON_CreateArray();
 		}
-		total = cJSON_GetArraySize(f->outputs);
-		f->next = (int)json_get_int(fj, "next", total);
+		walk_frame_set_outputs(f, outputs, (int)json_get_int(fj, "next", -1));
 		f->next_current = (int)json_get_int(fj, "current", 0);
-		if (f->next > total || f->next < 0)
-			f->next = total;
 		f->is_trigger = json_get_bool(fj, "trigger", false);
 		return restore_aggregations(exec, f, cJSON_GetObjectItem(fj, "aggregations"),
 					    reterr_msg);

@@ -309,7 +309,7 @@ static void close_aggregations(struct execution *exec, struct frame *source)
 			continue;
 		}
 		f = frame_push(exec, FRAME_OUTPUTS, ni->flow, ni->index, source->ctx);
-		f->outputs = outputs;
+		walk_frame_set_outputs(f, outputs, 0);
 		record_aggregate_operation(exec, ni, f->outputs, cJSON_GetArraySize(a->values));
 	}
 	aggregations_free(reversed);
@@ -343,16 +343,24 @@ static void open_aggregations(struct execution *exec, struct frame *f)
 	}
 }
 
+void walk_frame_set_outputs(struct frame *f, cJSON *outputs, int next)
+{
+	f->outputs = outputs;
+	f->total = cJSON_GetArraySize(outputs);
+	f->next = next < 0 || next > f->total ? f->total : next;
+	f->cursor = cJSON_GetArrayItem(outputs, f->next);
+}
+
 static void step_outputs(struct execution *exec, struct frame *f)
 {
-	int total = cJSON_GetArraySize(f->outputs);
+	int total = f->total;
 	struct frame *child;
 
 	if (f->next < total) {
-		const cJSON *bundle;
+		const cJSON *bundle = f->cursor;
 
-		f->next_current = f->next;
-		bundle = cJSON_GetArrayItem(f->outputs, f->next++);
+		f->next_current = f->next++;
+		f->cursor = f->cursor->next;
 
 		if (f->is_trigger) {
 			exec->bundle_index = f->next;
@@ -381,8 +389,7 @@ static void step_outputs(struct execution *exec, struct frame *f)
 static void become_outputs(struct execution *exec, struct frame *f, cJSON *outputs)
 {
 	f->kind = FRAME_OUTPUTS;
-	f->outputs = outputs ? outputs : cJSON_CreateArray();
-	f->next = 0;
+	walk_frame_set_outputs(f, outputs ? outputs : cJSON_CreateArray(), 0);
 	open_aggregations(exec, f);
 }
 
