@@ -109,5 +109,36 @@ class FilesFlowTest(harness.ScenarioTestCase):
         self.assertTrue(any(n.startswith("REPORT-Q3-") for n in written), written)
 
 
+    def test_http_download_example_from_the_repository_runs(self):
+        """examples/http-download.yaml as its comment says to run it, with the
+        web folder served on a free port instead of 8765."""
+        import functools
+        import http.server
+        import threading
+        shutil.copytree(os.path.join(harness.SOURCE_ROOT, "examples"),
+                        os.path.join(self.work, "examples"))
+        web = os.path.join(self.work, "examples", "data", "web")
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=web)
+        handler.log_message = lambda *args: None
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            path = os.path.join(self.work, "examples", "http-download.yaml")
+            with open(path) as f:
+                text = f.read().replace("127.0.0.1:8765",
+                                        "127.0.0.1:%d" % server.server_address[1])
+            with open(path, "w") as f:
+                f.write(text)
+            run = self.run_json(path)
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(run["status"], "success", run)
+        out = os.path.join(self.work, "examples", "data", "downloads", "http")
+        self.assertEqual(sorted(os.listdir(out)), ["notes.txt", "report-q3.txt"])
+        with open(os.path.join(out, "notes.txt")) as f, open(os.path.join(web, "notes.txt")) as g:
+            self.assertEqual(f.read(), g.read())
+
+
 if __name__ == "__main__":
     harness.main()
