@@ -80,6 +80,23 @@ class IncompleteCloudConvertTest(fake_cc.CloudConvertTestCase):
         self.assertEqual(self.ctl_cc("incomplete", "list", "--json").json(), [])
         self.assert_no_key_leaks()
 
+    def test_a_failed_job_is_a_runtime_error_that_is_never_stored(self):
+        """Default handling, "any other type fails the run": a job that ends
+        in error is a RuntimeError, which is not stored even with
+        store_incomplete, and the run rolls back."""
+        self.fake.faults({"action": "fail_task", "operation": "optimize",
+                          "code": "ENGINE_FAILED", "message": "the optimizer crashed"})
+        path = self.write_scenario("pipeline.yaml", PIPELINE)
+        result = self.ctl_cc("run", path, "--json")
+        self.assertEqual(result.code, 1, result.stdout + result.stderr)
+        run = result.json()
+        self.assertEqual(run["status"], "error")
+        self.assertEqual(run["error"]["type"], "RuntimeError")
+        self.assertIn("ENGINE_FAILED", run["error"]["message"])
+        self.assertEqual(self.ctl_cc("incomplete", "list", "--all", "--json").json(), [])
+        self.assertEqual(self.written(), [])
+        self.assertEqual(len(self.created_jobs()), 2, "no job was created after the failure")
+
     def test_killed_while_the_second_module_is_in_flight_is_recovered(self):
         # Module 2's job is created, but the answer takes 60 s: the process is
         # killed while it waits for it, so it never learns the job's id.
