@@ -68,6 +68,22 @@ char *helpers_read_fixture(const char *relative, size_t *ret_len)
 
 char *helpers_read_reference(const char *relative, size_t *ret_len)
 {
+	static const char prefix[] = "cloudconvert-fixtures/";
+	const char *vendored = getenv("REFERENCE_VENDORED");
+
+	/* shared/ sits beside the clone in CI; a clone alone still has the
+	 * fake server's byte-for-byte copies of the CloudConvert fixtures. */
+	if (vendored && strncmp(relative, prefix, sizeof(prefix) - 1) == 0) {
+		const char *base = getenv("REFERENCE");
+		char *path = xasprintf("%s/%s", base ? base : "../shared/reference", relative);
+		char *data = helpers_read_file(path, ret_len);
+
+		free(path);
+		if (data)
+			return data;
+		return read_below("REFERENCE_VENDORED", vendored, relative + sizeof(prefix) - 1,
+				  ret_len);
+	}
 	return read_below("REFERENCE", "../shared/reference", relative, ret_len);
 }
 
