@@ -14,6 +14,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store/internal.h"
@@ -279,5 +280,42 @@ int store_execution_get(struct store *store, int64_t id, cJSON **ret)
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(execution);
+	return 0;
+}
+
+int store_execution_set_resume(struct store *store, int64_t execution_id, int64_t incomplete_id,
+			       const cJSON *state)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_EXECUTION_SET_RESUME);
+
+	sqlite3_bind_int64(stmt, 1, execution_id);
+	sqlite3_bind_int64(stmt, 2, incomplete_id);
+	store_bind_json(stmt, 3, state);
+	return store_step_done(store, stmt);
+}
+
+int store_execution_last(struct store *store, const char *scenario, cJSON **ret)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_EXECUTION_LAST);
+	cJSON *o;
+	char id[32];
+	int r;
+
+	store_bind_text(stmt, 1, scenario);
+	r = store_step_row(store, stmt);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		*ret = NULL;
+		return 0;
+	}
+	o = cJSON_CreateObject();
+	snprintf(id, sizeof(id), "%lld", (long long)sqlite3_column_int64(stmt, 0));
+	cJSON_AddStringToObject(o, "execution_id", id);
+	cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(stmt, 1));
+	cJSON_AddStringToObject(o, "trigger", (const char *)sqlite3_column_text(stmt, 2));
+	cJSON_AddItemToObject(o, "started_at", store_column_time(stmt, 3));
+	cJSON_AddItemToObject(o, "finished_at", store_column_time(stmt, 4));
+	*ret = o;
 	return 0;
 }

@@ -99,6 +99,10 @@ int store_execution_get_origin(struct store *store, int64_t execution_id,
 	origin.path = store_column_strdup(stmt, 1);
 	origin.now_ms = sqlite3_column_int64(stmt, 2);
 	origin.scenario = store_column_strdup(stmt, 3);
+	origin.incomplete_id = sqlite3_column_int64(stmt, 4);
+	if (sqlite3_column_type(stmt, 5) != SQLITE_NULL)
+		origin.resume_state = store_column_json(stmt, 5);
+	origin.owner = store_column_strdup(stmt, 6);
 	if (sha) {
 		r = store_snapshot_get(store, sha, &origin.snapshot);
 		if (r < 0 && r != -ENOENT) {
@@ -115,6 +119,8 @@ void store_execution_origin_done(struct store_execution_origin *origin)
 	free(origin->snapshot);
 	free(origin->path);
 	free(origin->scenario);
+	free(origin->owner);
+	cJSON_Delete(origin->resume_state);
 	*origin = (struct store_execution_origin){ 0 };
 }
 
@@ -226,6 +232,10 @@ int store_incomplete_get(struct store *store, int64_t id, cJSON **ret)
 		cJSON_AddStringToObject(o, "scenario_path",
 					(const char *)sqlite3_column_text(stmt, 16));
 	cJSON_AddNumberToObject(o, "retry_interval_ms", (double)sqlite3_column_int64(stmt, 17));
+	if (sqlite3_column_type(stmt, 18) == SQLITE_NULL)
+		cJSON_AddNullToObject(o, "owner");
+	else
+		cJSON_AddStringToObject(o, "owner", (const char *)sqlite3_column_text(stmt, 18));
 	*ret = o;
 	return 0;
 }
@@ -352,13 +362,18 @@ int store_incomplete_count_open(struct store *store, const char *scenario, int64
 	return 0;
 }
 
-int store_incomplete_list_due(struct store *store, int64_t now_ms, cJSON **ret)
+int store_incomplete_list_due(struct store *store, int64_t now_ms, int limit, cJSON **ret)
 {
 	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_INCOMPLETE_DUE);
 	_cleanup_json_ cJSON *list = cJSON_CreateArray();
 	int r;
 
+	if (limit <= 0)
+		limit = LIST_LIMIT_DEFAULT;
+	if (limit > LIST_LIMIT_MAX)
+		limit = LIST_LIMIT_MAX;
 	sqlite3_bind_int64(stmt, 1, now_ms);
+	sqlite3_bind_int(stmt, 2, limit);
 	while ((r = store_step_row(store, stmt)) > 0) {
 		cJSON *o = cJSON_CreateObject();
 
@@ -370,4 +385,97 @@ int store_incomplete_list_due(struct store *store, int64_t now_ms, cJSON **ret)
 		return r;
 	*ret = TAKE_PTR(list);
 	return 0;
+}
+
+int store_incomplete_next_due(struct store *store, int64_t *ret)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_INCOMPLETE_NEXT_DUE);
+	int r;
+
+	r = store_step_row(store, stmt);
+	if (r < 0)
+		return r;
+	*ret = r > 0 ? sqlite3_column_int64(stmt, 0) : 0;
+	return 0;
+}
+
+int store_incomplete_counts(struct store *store, cJSON **ret)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_INCOMPLETE_COUNTS);
+	_cleanup_json_ cJSON *counts = cJSON_CreateObject();
+	int r;
+
+	sqlite3_bind_int64(stmt, 1, time_now_ms());
+	while ((r = store_step_row(store, stmt)) > 0) {
+		const char *scenario = (const char *)sqlite3_column_text(stmt, 0);
+		const char *status = (const char *)sqlite3_column_text(stmt, 1);
+		cJSON *per = cJSON_GetObjectItemCaseSensitive(counts, scenario);
+		cJSON *n;
+
+		if (!per) {
+			per = cJSON_AddObjectToObject(counts, scenario);
+			cJSON_AddNumberToObject(per, "pending", 0);
+			cJSON_AddNumberToObject(per, "in_progress", 0);
+			cJSON_AddNumberToObject(per, "unresolved", 0);
+		}
+		n = cJSON_GetObjectItemCaseSensitive(per, status);
+		if (n)
+			cJSON_SetNumberValue(n, n->valuedouble +
+							(double)sqlite3_column_int64(stmt, 2));
+	}
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(counts);
+	return 0;
+}
+
+int store_incomplete_list_abandoned(struct store *store, cJSON **ret)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_INCOMPLETE_LIST_ABANDONED);
+	_cleanup_json_ cJSON *list = cJSON_CreateArray();
+	int r;
+
+	sqlite3_bind_int64(stmt, 1, time_now_ms());
+	while ((r = store_step_row(store, stmt)) > 0) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(stmt, 0));
+		if (sqlite3_column_type(stmt, 1) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, "owner");
+		else
+			cJSON_AddStringToObject(o, "owner",
+						(const char *)sqlite3_column_text(stmt, 1));
+		cJSON_AddItemToArray(list, o);
+	}
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(list);
+	return 0;
+}
+
+int store_incomplete_requeue(struct store *store, int64_t id)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_INCOMPLETE_REQUEUE);
+	int r;
+
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, time_now_ms());
+	r = store_step_done(store, stmt);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(store->db) > 0 ? 0 : -ENOENT;
+}
+
+int store_incomplete_renew(struct store *store, int64_t id)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_INCOMPLETE_RENEW);
+	int r;
+
+	sqlite3_bind_int64(stmt, 1, id);
+	store_bind_text(stmt, 2, store->owner);
+	sqlite3_bind_int64(stmt, 3, time_now_ms() + STORE_LEASE_MS);
+	r = store_step_done(store, stmt);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(store->db) > 0 ? 0 : -ENOENT;
 }

@@ -122,6 +122,30 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX incomplete_by_scenario ON incomplete_executions (scenario, status);"
 	"CREATE INDEX incomplete_by_due ON incomplete_executions (status, next_attempt_at);",
+
+	/* 3: what the daemon needs to share work with scenarioctl and to
+	 * survive restarts. run_holds is the queue of runs of sequential
+	 * scenarios (the lowest live id may run); schedules remembers each
+	 * scenario's next slot; a retry run keeps the record it resumes and
+	 * the state it resumed from, so a crash in the middle of it can be
+	 * replayed like any other run. */
+	"CREATE TABLE run_holds ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  scenario TEXT NOT NULL,"
+	"  owner TEXT NOT NULL,"
+	"  lease_until INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX run_holds_by_scenario ON run_holds (scenario, id);"
+	"CREATE TABLE schedules ("
+	"  scenario TEXT PRIMARY KEY NOT NULL,"
+	"  schedule_key TEXT NOT NULL,"
+	"  next_run_at INTEGER,"
+	"  last_run_at INTEGER,"
+	"  updated_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"ALTER TABLE executions ADD COLUMN incomplete_id INTEGER;"
+	"ALTER TABLE executions ADD COLUMN resume_state TEXT;",
 };
 
 int store_schema_version(void)

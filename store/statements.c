@@ -124,7 +124,8 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 	[STMT_SNAPSHOT_GET] = "SELECT source FROM snapshots WHERE sha256 = ?1",
 	[STMT_EXECUTION_SET_SNAPSHOT] = "UPDATE executions SET snapshot = ?2, scenario_path = ?3, "
 					"now_ms = ?4 WHERE id = ?1",
-	[STMT_EXECUTION_GET_SNAPSHOT] = "SELECT snapshot, scenario_path, now_ms, scenario "
+	[STMT_EXECUTION_GET_SNAPSHOT] = "SELECT snapshot, scenario_path, now_ms, scenario, "
+					"incomplete_id, resume_state, owner "
 					"FROM executions WHERE id = ?1",
 
 	[STMT_INCOMPLETE_INSERT] =
@@ -148,7 +149,7 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 			"?2") " THEN 'unresolved' "
 			      "ELSE i.status END, i.module_id, i.error, i.size, i.attempts, i.max_attempts, "
 			      "i.next_attempt_at, i.created_at, i.updated_at, i.resolved_by, i.state, "
-			      "s.source, i.scenario_path, i.retry_interval_ms "
+			      "s.source, i.scenario_path, i.retry_interval_ms, i.owner "
 			      "FROM incomplete_executions i JOIN snapshots s ON s.sha256 = i.snapshot "
 			      "WHERE i.id = ?1",
 	/* One statement checks and takes, so two processes never resume the same
@@ -179,7 +180,55 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 				       "WHERE scenario = ?1 AND status != 'resolved'",
 	[STMT_INCOMPLETE_DUE] = "SELECT id, scenario FROM incomplete_executions "
 				"WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY "
-				"next_attempt_at, id",
+				"next_attempt_at, id LIMIT ?2",
+	/* Served by incomplete_by_due: one index probe, however many records. */
+	[STMT_INCOMPLETE_NEXT_DUE] = "SELECT min(next_attempt_at) FROM incomplete_executions "
+				     "WHERE status = 'pending'",
+	[STMT_INCOMPLETE_COUNTS] = "SELECT scenario, CASE WHEN status = 'in_progress' AND " EXPIRED(
+		"?1") " THEN 'unresolved' ELSE status END, count(*) "
+		      "FROM incomplete_executions WHERE status != 'resolved' "
+		      "GROUP BY 1, 2 ORDER BY 1",
+	[STMT_INCOMPLETE_LIST_ABANDONED] =
+		"SELECT id, owner FROM incomplete_executions "
+		"WHERE status = 'in_progress' AND " EXPIRED("?1") " "
+								  "ORDER BY id",
+	/* A claim whose process died before its attempt was on record: the
+	 * attempt never happened, so the record goes back to waiting for one
+	 * (at once) while it has automatic attempts left. */
+	[STMT_INCOMPLETE_REQUEUE] =
+		"UPDATE incomplete_executions SET status = CASE WHEN attempts < max_attempts "
+		"THEN 'pending' ELSE 'unresolved' END, next_attempt_at = CASE WHEN "
+		"attempts < max_attempts THEN ?2 END, owner = NULL, lease_until = NULL, "
+		"updated_at = ?2 WHERE id = ?1 AND status = 'in_progress' AND " EXPIRED("?2"),
+
+	/* Only a claim this process still holds: renewing must never take back
+	 * a record the run already released. */
+	[STMT_INCOMPLETE_RENEW] = "UPDATE incomplete_executions SET lease_until = ?3 "
+				  "WHERE id = ?1 AND owner = ?2 AND status = 'in_progress'",
+	[STMT_EXECUTION_SET_RESUME] = "UPDATE executions SET incomplete_id = ?2, resume_state = ?3 "
+				      "WHERE id = ?1",
+	[STMT_EXECUTION_LAST] = "SELECT id, status, \"trigger\", started_at, finished_at "
+				"FROM executions WHERE scenario = ?1 "
+				"ORDER BY started_at DESC, id DESC LIMIT 1",
+
+	[STMT_HOLD_INSERT] = "INSERT INTO run_holds (scenario, owner, lease_until, created_at) "
+			     "VALUES (?1, ?2, ?3, ?4)",
+	[STMT_HOLD_RENEW] = "UPDATE run_holds SET lease_until = ?3 WHERE id = ?1 AND owner = ?2",
+	/* Live holds queued before this one: the run may start at 0. */
+	[STMT_HOLD_AHEAD] =
+		"SELECT count(*) FROM run_holds WHERE scenario = "
+		"(SELECT scenario FROM run_holds WHERE id = ?1) AND id < ?1 AND NOT " EXPIRED("?2"),
+	[STMT_HOLD_DELETE] = "DELETE FROM run_holds WHERE id = ?1 AND owner = ?2",
+	[STMT_HOLD_PURGE] = "DELETE FROM run_holds WHERE scenario = ?1 AND " EXPIRED("?2"),
+
+	[STMT_SCHEDULE_GET] = "SELECT schedule_key, next_run_at, last_run_at FROM schedules "
+			      "WHERE scenario = ?1",
+	[STMT_SCHEDULE_SET] =
+		"INSERT INTO schedules (scenario, schedule_key, next_run_at, last_run_at, "
+		"updated_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (scenario) DO UPDATE SET "
+		"schedule_key = excluded.schedule_key, next_run_at = excluded.next_run_at, "
+		"last_run_at = excluded.last_run_at, updated_at = excluded.updated_at",
+	[STMT_SCHEDULE_DELETE] = "DELETE FROM schedules WHERE scenario = ?1",
 };
 
 const char *store_stmt_sql(enum store_stmt id)

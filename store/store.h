@@ -182,7 +182,17 @@ struct store_execution_origin {
 	char *path; /* owned; may be NULL */
 	char *scenario; /* owned */
 	int64_t now_ms; /* `now` of its mappings */
+	int64_t incomplete_id; /* a retry run: the record it resumed; 0 otherwise */
+	cJSON *resume_state; /* owned: a retry run's starting state; NULL otherwise */
+	char *owner; /* owned: the process holding its claim; NULL when finished */
 };
+/* A retry run: the incomplete execution it resumes and the state it starts
+ * from, kept so that a crash in its middle can be replayed. */
+int store_execution_set_resume(struct store *store, int64_t execution_id, int64_t incomplete_id,
+			       const cJSON *state);
+/* The newest execution of `scenario` as {id, status, trigger, started_at,
+ * finished_at}, or *ret = NULL when it never ran. Caller frees. */
+int store_execution_last(struct store *store, const char *scenario, cJSON **ret);
 /* What an execution ran, for replaying it after a crash; -ENOENT. */
 int store_execution_get_origin(struct store *store, int64_t execution_id,
 			       struct store_execution_origin *ret);
@@ -230,12 +240,16 @@ struct store_incomplete_filter {
 int store_incomplete_list(struct store *store, const struct store_incomplete_filter *filter,
 			  cJSON **ret);
 /* One record with everything: the list's keys plus state, source (the
- * snapshot's text), scenario_path, retry_interval_ms. -ENOENT. */
+ * snapshot's text), scenario_path, retry_interval_ms and owner (the claim's
+ * holder as stored, even when that process died). -ENOENT. */
 int store_incomplete_get(struct store *store, int64_t id, cJSON **ret);
 /* Takes the record for this process (status in_progress with a lease).
  * -ENOENT when missing, -EBUSY when another live process has it, -EALREADY
  * when it is resolved. */
 int store_incomplete_claim(struct store *store, int64_t id);
+/* Extends this process's claim while it resumes the record; -ENOENT when it
+ * holds no claim on it (any more). */
+int store_incomplete_renew(struct store *store, int64_t id);
 /* Releases a claimed record with its new status ("resolved", "pending",
  * "unresolved"), the latest error (NULL: unchanged), the next attempt (0:
  * none), the execution that resolved it (0: none), and whether this was an
@@ -257,5 +271,49 @@ int store_incomplete_resolve(struct store *store, int64_t id);
 int store_incomplete_delete(struct store *store, int64_t id);
 /* How many records of `scenario` are not resolved. */
 int store_incomplete_count_open(struct store *store, const char *scenario, int64_t *ret);
-/* Pending records whose next attempt is due at `now_ms`: [{id, scenario}]. */
-int store_incomplete_list_due(struct store *store, int64_t now_ms, cJSON **ret);
+/* Pending records whose next attempt is due at `now_ms`, oldest due first,
+ * at most `limit` (0: 100): [{id, scenario}]. */
+int store_incomplete_list_due(struct store *store, int64_t now_ms, int limit, cJSON **ret);
+/* The earliest next attempt of any pending record (epoch ms), or 0 when
+ * none is planned. */
+int store_incomplete_next_due(struct store *store, int64_t *ret);
+/* Records not resolved, counted by scenario and status (a claim whose
+ * process died counts as unresolved): {"NAME": {"pending": N,
+ * "in_progress": N, "unresolved": N}}. Caller frees. */
+int store_incomplete_counts(struct store *store, cJSON **ret);
+/* Records claimed by a process that died: [{id, owner}]. */
+int store_incomplete_list_abandoned(struct store *store, cJSON **ret);
+/* Gives an abandoned claim back: pending with an attempt due now while it
+ * has automatic attempts left, else unresolved. -ENOENT when it is not
+ * abandoned (any more). */
+int store_incomplete_requeue(struct store *store, int64_t id);
+
+/* ---- sequential holds ----
+ * A sequential scenario runs one run at a time, in order, across every
+ * process that shares the store. A run queues a hold and may start when no
+ * live hold of the same scenario was queued before it; a hold lives while
+ * its process renews it (STORE_LEASE_MS) and dies with the process. */
+
+/* Queues a hold for `scenario` owned by this process. */
+int store_hold_enqueue(struct store *store, const char *scenario, int64_t *ret_id);
+/* Renews the hold and says whether it is its turn: 0 when it is, -EBUSY
+ * while an earlier live hold exists (*ret_ahead: how many), -ENOENT when
+ * the hold is gone (this process lost it). */
+int store_hold_check(struct store *store, int64_t id, int64_t *ret_ahead);
+/* Releases the hold (and clears dead ones of the same scenario); accepts a
+ * hold that is gone. */
+int store_hold_release(struct store *store, int64_t id, const char *scenario);
+
+/* ---- the scheduler's memory ---- */
+
+struct store_schedule {
+	char *key; /* owned: schedule_key() of the schedule the times belong to */
+	int64_t next_run_at; /* epoch ms; 0: none */
+	int64_t last_run_at; /* epoch ms of the last slot started; 0: never */
+};
+/* -ENOENT when the scenario has none. */
+int store_schedule_get(struct store *store, const char *scenario, struct store_schedule *ret);
+void store_schedule_done(struct store_schedule *schedule);
+int store_schedule_set(struct store *store, const char *scenario, const char *key,
+		       int64_t next_run_at, int64_t last_run_at);
+int store_schedule_delete(struct store *store, const char *scenario);

@@ -167,7 +167,7 @@ static void test_due_list_and_attempts(void **state)
 
 	insert(f, "pending", now + 3600000);
 	insert(f, "unresolved", 0);
-	assert_int_equal(store_incomplete_list_due(f->store, now, &due), 0);
+	assert_int_equal(store_incomplete_list_due(f->store, now, 0, &due), 0);
 	assert_int_equal(cJSON_GetArraySize(due), 1);
 	assert_int_equal(json_get_int(cJSON_GetArrayItem(due, 0), "id", 0), soon);
 	assert_int_equal(store_incomplete_count_open(f->store, "demo", &open), 0);
