@@ -54,5 +54,9 @@ cJSON *module_error_to_json(const struct module_error *error, const char *module
 	cJSON_AddStringToObject(json, "message", error->message ? error->message : "");
 	if (module_id)
 		cJSON_AddStringToObject(json, "module", module_id);
+	/* Kept with the error so a stored incomplete execution waits at least
+	 * as long as the remote side asked (a 429's Retry-After). */
+	if (error->retry_after_ms > 0)
+		cJSON_AddNumberToObject(json, "retry_after_ms", (double)error->retry_after_ms);
 	return json;
 }

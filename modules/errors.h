@@ -44,5 +44,6 @@ struct module_error {
 };
 
 void module_error_done(struct module_error *error);
-/* {"type": …, "message": …} (plus "module" when module_id is not NULL). */
+/* {"type": …, "message": …} (plus "module" when module_id is not NULL, and
+ * "retry_after_ms" when the remote side asked to wait). */
 cJSON *module_error_to_json(const struct module_error *error, const char *module_id);

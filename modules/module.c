@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "util/json.h"
 #include "util/xalloc.h"
@@ -100,4 +101,27 @@ const char *module_input_string(const struct module_run *run, const char *field)
 	const cJSON *item = module_input(run, field);
 
 	return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+bool module_repeat_always(const cJSON *input)
+{
+	(void)input;
+	return true;
+}
+
+bool module_repeat_idempotent_method(const cJSON *input)
+{
+	static const char *const idempotent[] = { "GET", "HEAD", "OPTIONS", "PUT", "DELETE" };
+	const cJSON *method = cJSON_GetObjectItemCaseSensitive(input, "method");
+
+	if (!input)
+		return false;
+	if (!method || cJSON_IsNull(method))
+		return true;
+	if (!cJSON_IsString(method))
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(idempotent); i++)
+		if (strcasecmp(method->valuestring, idempotent[i]) == 0)
+			return true;
+	return false;
 }

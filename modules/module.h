@@ -114,7 +114,23 @@ struct module_desc {
 	/* Asks an in-flight run to stop; it still finishes, with an error.
 	 * MAY be NULL (the executor then waits for the run to end). */
 	void (*cancel)(struct module_run *run);
+
+	/* Whether running the module again on the same input, after a run that
+	 * stopped without knowing its outcome (a killed process, a stop past
+	 * its bound), cannot act twice: it only reads, repeats to the same
+	 * effect, or finds what the first attempt did (a CloudConvert job by
+	 * its tag, see module_run.resumed). Such a bundle is retried
+	 * automatically; any other waits for a person. `input` is the recorded
+	 * input, NULL when none was recorded (a confidential scenario). MAY be
+	 * NULL: never safe. */
+	bool (*safe_to_repeat)(const cJSON *input);
 };
+
+/* safe_to_repeat for modules that only read or repeat to the same effect. */
+bool module_repeat_always(const cJSON *input);
+/* safe_to_repeat for modules that send an HTTP request with the `method`
+ * field (GET by default): HTTP's idempotent methods (RFC 9110 §9.2.2). */
+bool module_repeat_idempotent_method(const cJSON *input);
 
 /* One module run on one bundle. Allocated and freed by the executor; the
  * module reads the first block and writes only through the functions below. */

@@ -215,6 +215,8 @@ const struct module_desc files_modules[] = {
 		.validate = watch_with_validate,
 		.start = watch_run_start,
 		.cancel = files_job_cancel,
+		/* Reads, or (write) the same bytes to the same name again. */
+		.safe_to_repeat = module_repeat_always,
 	},
 	{
 		.app = "files",
@@ -224,6 +226,8 @@ const struct module_desc files_modules[] = {
 		.fields = read_fields,
 		.start = read_run_start,
 		.cancel = files_job_cancel,
+		/* Reads, or (write) the same bytes to the same name again. */
+		.safe_to_repeat = module_repeat_always,
 	},
 	{
 		.app = "files",
@@ -234,6 +238,8 @@ const struct module_desc files_modules[] = {
 		.validate = write_with_validate,
 		.start = write_run_start,
 		.cancel = files_job_cancel,
+		/* Reads, or (write) the same bytes to the same name again. */
+		.safe_to_repeat = module_repeat_always,
 	},
 	{ .name = NULL },
 };

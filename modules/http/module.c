@@ -434,6 +434,7 @@ const struct module_desc http_modules[] = {
 	  .fields = request_fields,
 	  .validate = validate_request,
 	  .start = request_start,
-	  .cancel = request_cancel },
+	  .cancel = request_cancel,
+	  .safe_to_repeat = module_repeat_idempotent_method },
 	{ .name = NULL },
 };
