@@ -110,6 +110,8 @@ struct execution {
 
 	bool stopping; /* no more frames are walked */
 	bool interrupted;
+	bool suspending; /* execution_suspend(): store the rest before the next module */
+	bool suspend_cancelled; /* the module in flight was cancelled for the stop */
 	char *interrupt_reason; /* owned */
 	cJSON *error; /* owned: the error that decided the status */
 	cJSON *log; /* owned: {module, level, message} lines */
@@ -125,6 +127,8 @@ struct execution {
 	int resume_max_attempts; /* … its automatic attempts */
 	int64_t resume_interval_ms; /* … its break interval (0: default backoff) */
 	int64_t first_incomplete; /* the first record this run stored; 0: none */
+	bool resumed_stack; /* the stack was restored from a state: no trigger cycle of its own */
+	const struct retry_backoff *backoff; /* borrowed; NULL: the default schedule */
 	bool stored_incomplete; /* default handling stored a record: status incomplete */
 
 	/* Replaying a crashed execution's recorded operations to rebuild its
@@ -162,18 +166,27 @@ enum incomplete_kind {
 	INCOMPLETE_BUNDLE, /* the failing bundle only; the run goes on with the others */
 	INCOMPLETE_REST, /* the run stops here: the bundles still to come go with it */
 };
+/* When a stored record is attempted again automatically. */
+struct incomplete_plan {
+	int max_attempts; /* -1: the backoff schedule; 0: none, a person decides */
+	int64_t interval_ms; /* break's interval; 0: the backoff schedule */
+	int64_t retry_after_ms; /* the remote side asked to wait at least this long */
+	bool attempt_now; /* the first attempt is due at once (a stop, not a failure) */
+};
 /* Stores the walk as it stands (the top frame is the failed module) as an
  * incomplete execution. Returns the record id or a negative errno. */
 int64_t resume_store_incomplete(struct execution *exec, const struct node_info *failed,
-				const cJSON *error, enum incomplete_kind kind, int max_attempts,
-				int64_t retry_interval_ms);
+				const cJSON *error, enum incomplete_kind kind,
+				const struct incomplete_plan *plan);
 /* Rebuilds the stack from a stored state; -EINVAL with a message when the
  * scenario no longer fits it. */
 int resume_restore(struct execution *exec, const cJSON *state, char **reterr_msg);
 struct node_info *resume_find_node(struct execution *exec, const char *id);
 /* The next automatic attempt after `attempts` failed ones (epoch ms), or 0
- * when the record should wait for a person now. */
-int64_t resume_next_attempt(int attempts, int max_attempts, int64_t interval_ms);
+ * when the record should wait for a person now; never sooner than
+ * `retry_after_ms` from now. */
+int64_t resume_next_attempt(const struct execution *exec, int attempts, int max_attempts,
+			    int64_t interval_ms, int64_t retry_after_ms);
 
 /* context.c: the mapping scope of a bundle path. */
 struct eval_context {

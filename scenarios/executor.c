@@ -118,8 +118,9 @@ static void release_resumed(struct execution *exec)
 					 exec->id, true);
 		return;
 	}
-	next = resume_next_attempt(exec->resume_attempts + 1, exec->resume_max_attempts,
-				   exec->resume_interval_ms);
+	next = resume_next_attempt(exec, exec->resume_attempts + 1, exec->resume_max_attempts,
+				   exec->resume_interval_ms,
+				   json_get_int(exec->error, "retry_after_ms", 0));
 	store_incomplete_release(store, exec->resumed_incomplete, next ? "pending" : "unresolved",
 				 exec->error, next, 0, true);
 }
@@ -176,7 +177,7 @@ static void on_lease_timer(uv_timer_t *timer)
 	if (!exec->started) {
 		exec->started = true;
 		/* A resumed run starts from its restored stack. */
-		if (!exec->resumed_incomplete)
+		if (!exec->resumed_stack)
 			walk_start_cycle(exec);
 		walk_advance(exec);
 		return;
@@ -193,22 +194,17 @@ static cJSON *context_object(const char *key, const char *value)
 	return o;
 }
 
-/* Resuming: the stack comes from the record, which also says how many
- * attempts were made. */
-static int prepare_resume(struct execution *exec, const cJSON *record, char **reterr_msg)
+/* The walk's stack rebuilt from a stored state: the run starts where the
+ * state stops, with no trigger cycle of its own. */
+static int restore_stack(struct execution *exec, const cJSON *state, char **reterr_msg)
 {
-	const cJSON *state = cJSON_GetObjectItem(record, "state");
 	int r;
 
-	exec->resumed_incomplete = json_get_int(record, "id", 0);
-	exec->origin_execution_id = json_get_int(record, "origin_execution_id", 0);
-	exec->resume_attempts = (int)json_get_int(record, "attempts", 0);
-	exec->resume_max_attempts = (int)json_get_int(record, "max_attempts", 0);
-	exec->resume_interval_ms = json_get_int(record, "retry_interval_ms", 0);
 	exec->now_ms = json_get_int(state, "now_ms", exec->now_ms);
 	r = resume_restore(exec, state, reterr_msg);
 	if (r < 0)
 		return r;
+	exec->resumed_stack = true;
 	cJSON_ReplaceItemInObjectCaseSensitive(exec->bundle_json, "index",
 					       cJSON_CreateNumber((double)exec->bundle_index));
 	cJSON_ReplaceItemInObjectCaseSensitive(exec->bundle_json, "total",
@@ -216,15 +212,46 @@ static int prepare_resume(struct execution *exec, const cJSON *record, char **re
 	return 0;
 }
 
+/* Resuming: the stack comes from the record, which also says how many
+ * attempts were made. */
+static void adopt_record(struct execution *exec, const cJSON *record)
+{
+	exec->resumed_incomplete = json_get_int(record, "id", 0);
+	exec->origin_execution_id = json_get_int(record, "origin_execution_id", 0);
+	exec->resume_attempts = (int)json_get_int(record, "attempts", 0);
+	exec->resume_max_attempts = (int)json_get_int(record, "max_attempts", 0);
+	exec->resume_interval_ms = json_get_int(record, "retry_interval_ms", 0);
+}
+
+/* A retry run that crashed resumed a record: its stack is rebuilt from the
+ * state it started with. With `record` (the caller claimed it back, as the
+ * crashed run still held it) the outcome goes into that record; without, the
+ * record moved on already and what is left becomes a new one. */
+static int recover_resumed(struct execution *exec, const struct store_execution_origin *origin,
+			   const cJSON *record, char **reterr_msg)
+{
+	_cleanup_json_ cJSON *found = NULL;
+
+	if (record) {
+		adopt_record(exec, record);
+	} else if (origin->incomplete_id &&
+		   store_incomplete_get(exec->env->store, origin->incomplete_id, &found) == 0) {
+		/* The same chain, so CloudConvert finds the same tags. */
+		exec->origin_execution_id = json_get_int(found, "origin_execution_id", exec->id);
+	}
+	return restore_stack(exec, origin->resume_state, reterr_msg);
+}
+
 /* Recovering: the crashed execution's own record is reused (the caller
  * claimed it) and its operations are replayed. */
-static int prepare_recover(struct execution *exec, int64_t id, char **reterr_msg)
+static int prepare_recover(struct execution *exec, int64_t id, const cJSON *record,
+			   char **reterr_msg)
 {
-	_cleanup_json_ cJSON *record = NULL;
-	struct store_execution_origin origin;
+	_cleanup_json_ cJSON *execution = NULL;
+	struct store_execution_origin origin = { 0 };
 	int r;
 
-	r = store_execution_get(exec->env->store, id, &record);
+	r = store_execution_get(exec->env->store, id, &execution);
 	if (r == 0)
 		r = store_execution_get_origin(exec->env->store, id, &origin);
 	if (r < 0) {
@@ -234,13 +261,15 @@ static int prepare_recover(struct execution *exec, int64_t id, char **reterr_msg
 	}
 	if (origin.now_ms > 0)
 		exec->now_ms = origin.now_ms;
-	store_execution_origin_done(&origin);
-	exec->replay = cJSON_DetachItemFromObjectCaseSensitive(record, "operations_list");
+	exec->replay = cJSON_DetachItemFromObjectCaseSensitive(execution, "operations_list");
 	if (!exec->replay)
 		exec->replay = cJSON_CreateArray();
 	exec->id = id;
 	exec->origin_execution_id = id;
-	return 0;
+	if (origin.resume_state)
+		r = recover_resumed(exec, &origin, record, reterr_msg);
+	store_execution_origin_done(&origin);
+	return r;
 }
 
 int execution_start(const struct module_env *env, const struct scenario *scenario,
@@ -277,10 +306,13 @@ int execution_start(const struct module_env *env, const struct scenario *scenari
 	if (scenario->timezone)
 		tz_load(scenario->timezone, &exec->tz);
 
-	if (resume)
-		r = prepare_resume(exec, resume, reterr_msg);
-	else if (recover)
-		r = prepare_recover(exec, recover, reterr_msg);
+	exec->backoff = options ? options->backoff : NULL;
+	if (recover) {
+		r = prepare_recover(exec, recover, resume, reterr_msg);
+	} else if (resume) {
+		adopt_record(exec, resume);
+		r = restore_stack(exec, cJSON_GetObjectItem(resume, "state"), reterr_msg);
+	}
 	if (r == 0 && scenario->source)
 		r = store_snapshot_put(env->store, scenario->source, &exec->snapshot);
 	if (r == 0 && !recover)
@@ -290,6 +322,10 @@ int execution_start(const struct module_env *env, const struct scenario *scenari
 	if (r == 0 && !recover && exec->snapshot)
 		r = store_execution_set_snapshot(env->store, exec->id, exec->snapshot,
 						 scenario->path, exec->now_ms);
+	/* What this retry starts from, so a crash half-way can be replayed. */
+	if (r == 0 && !recover && resume)
+		r = store_execution_set_resume(env->store, exec->id, exec->resumed_incomplete,
+					       cJSON_GetObjectItem(resume, "state"));
 	if (r < 0) {
 		execution_free(exec);
 		return r;
@@ -316,6 +352,31 @@ void execution_interrupt(struct execution *exec, const char *reason)
 	exec->interrupt_reason = xstrdup(reason);
 	if (exec->in_flight && exec->in_flight->desc->cancel)
 		exec->in_flight->desc->cancel(exec->in_flight);
+}
+
+void execution_suspend(struct execution *exec, const char *reason)
+{
+	if (exec->suspending || exec->stopping)
+		return;
+	exec->suspending = true;
+	free(exec->interrupt_reason);
+	exec->interrupt_reason = xstrdup(reason);
+}
+
+void execution_suspend_now(struct execution *exec)
+{
+	if (!exec->suspending)
+		execution_suspend(exec, "scenariod stopped");
+	if (!exec->in_flight || exec->suspend_cancelled)
+		return;
+	exec->suspend_cancelled = true;
+	if (exec->in_flight->desc->cancel)
+		exec->in_flight->desc->cancel(exec->in_flight);
+}
+
+bool execution_busy(const struct execution *exec)
+{
+	return exec->in_flight != NULL;
 }
 
 struct execution *execution_free(struct execution *exec)

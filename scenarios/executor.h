@@ -43,6 +43,13 @@ int execution_status_from_string(const char *name);
  * execution stays valid until execution_free(). */
 typedef void execution_done_fn(struct execution *execution, void *userdata);
 
+/* The delays between automatic attempts of an incomplete execution stored
+ * by the default handling (scenario-format.md "Errors"). */
+struct retry_backoff {
+	const int64_t *delays_ms; /* borrowed; delays_ms[i] follows the (i+1)th failure */
+	size_t count; /* how many automatic attempts */
+};
+
 struct execution_options {
 	const char *trigger; /* "manual", "schedule", "webhook", "retry"; NULL: "manual" */
 	int64_t now_ms; /* the run's start for `now` in mappings; 0: the clock */
@@ -58,6 +65,10 @@ struct execution_options {
 	 * stored as an incomplete execution. The scenario must be the snapshot
 	 * that execution ran. */
 	int64_t recover_execution_id;
+
+	/* The default backoff; NULL: 1m, 10m, 10m, 30m, 30m, 30m, 3h, 3h.
+	 * Borrowed: must outlive the execution. */
+	const struct retry_backoff *backoff;
 };
 
 /* Starts an execution of `scenario` (borrowed; must outlive the execution).
@@ -72,6 +83,19 @@ int execution_start(const struct module_env *env, const struct scenario *scenari
 /* Asks a running execution to stop at the next safe point (after the
  * operation in flight); it ends with a warning, ExecutionInterrupted. */
 void execution_interrupt(struct execution *execution, const char *reason);
+/* Asks a running execution to stop for a shutdown: the module in flight
+ * finishes, and before the next module starts the rest of the walk is
+ * stored as an incomplete execution, due for an automatic attempt at once
+ * (nothing is lost, nothing runs twice). The run ends `incomplete` with an
+ * ExecutionInterrupted error. A scenario that is confidential without
+ * store_incomplete keeps nothing and ends with a warning instead. */
+void execution_suspend(struct execution *execution, const char *reason);
+/* The stop's bound has passed: cancels the module in flight. It is stored
+ * with the rest, retried automatically when the module is safe to repeat
+ * (module_desc.safe_to_repeat), else left for a person. */
+void execution_suspend_now(struct execution *execution);
+/* Whether a module is running right now (the stop waits for it). */
+bool execution_busy(const struct execution *execution);
 /* Accepts NULL; returns NULL. Only after `done` was called. */
 struct execution *execution_free(struct execution *execution);
 

@@ -129,25 +129,45 @@ static cJSON *state_build(const struct execution *exec, const struct node_info *
 
 /* scenario-format.md "Errors": the automatic backoff of the auto-retry
  * class, then the record waits for a person. */
-static const int64_t backoff_ms[] = {
+static const int64_t default_backoff_ms[] = {
 	60 * 1000,	10 * 60 * 1000, 10 * 60 * 1000,	 30 * 60 * 1000,
 	30 * 60 * 1000, 30 * 60 * 1000, 3 * 3600 * 1000, 3 * 3600 * 1000,
 };
+static const struct retry_backoff default_backoff = {
+	.delays_ms = default_backoff_ms,
+	.count = ELEMENTSOF(default_backoff_ms),
+};
+
+static const struct retry_backoff *backoff_of(const struct execution *exec)
+{
+	return exec->backoff && exec->backoff->count > 0 ? exec->backoff : &default_backoff;
+}
+
+static int64_t later(int64_t delay_ms, int64_t retry_after_ms)
+{
+	return time_now_ms() + (retry_after_ms > delay_ms ? retry_after_ms : delay_ms);
+}
 
 int64_t resume_store_incomplete(struct execution *exec, const struct node_info *failed,
-				const cJSON *error, enum incomplete_kind kind, int max_attempts,
-				int64_t retry_interval_ms)
+				const cJSON *error, enum incomplete_kind kind,
+				const struct incomplete_plan *plan)
 {
+	const struct retry_backoff *backoff = backoff_of(exec);
 	_cleanup_json_ cJSON *state = state_build(exec, failed, kind);
 	int64_t next_attempt_at = 0, id = 0;
+	int max_attempts = plan->max_attempts;
+	int64_t retry_interval_ms = plan->interval_ms;
 	struct store_incomplete record;
 	int r;
 
-	if (max_attempts < 0) /* the default schedule */
-		max_attempts = (int)ELEMENTSOF(backoff_ms);
-	if (max_attempts > 0)
+	if (max_attempts < 0) /* the backoff schedule */
+		max_attempts = (int)backoff->count;
+	if (max_attempts > 0 && plan->attempt_now)
+		next_attempt_at = time_now_ms();
+	else if (max_attempts > 0)
 		next_attempt_at =
-			time_now_ms() + (retry_interval_ms > 0 ? retry_interval_ms : backoff_ms[0]);
+			later(retry_interval_ms > 0 ? retry_interval_ms : backoff->delays_ms[0],
+			      plan->retry_after_ms);
 	record = (struct store_incomplete){
 		.scenario = exec->scenario->name,
 		.execution_id = exec->id,
@@ -168,9 +188,12 @@ int64_t resume_store_incomplete(struct execution *exec, const struct node_info *
 	/* A resumed run that fails again writes the failure back into the record
 	 * it resumes, so one failing bundle stays one record with its attempts. */
 	if (exec->resumed_incomplete && !exec->resumed_replaced) {
-		record.next_attempt_at = resume_next_attempt(exec->resume_attempts + 1,
-							     exec->resume_max_attempts,
-							     exec->resume_interval_ms);
+		record.next_attempt_at =
+			plan->attempt_now && exec->resume_attempts + 1 < exec->resume_max_attempts ?
+				time_now_ms() :
+				resume_next_attempt(exec, exec->resume_attempts + 1,
+						    exec->resume_max_attempts,
+						    exec->resume_interval_ms, plan->retry_after_ms);
 		record.status = record.next_attempt_at > 0 ? "pending" : "unresolved";
 		r = store_incomplete_replace(exec->env->store, exec->resumed_incomplete, &record);
 		if (r < 0)
@@ -187,15 +210,18 @@ int64_t resume_store_incomplete(struct execution *exec, const struct node_info *
 	return id;
 }
 
-int64_t resume_next_attempt(int attempts, int max_attempts, int64_t interval_ms)
+int64_t resume_next_attempt(const struct execution *exec, int attempts, int max_attempts,
+			    int64_t interval_ms, int64_t retry_after_ms)
 {
+	const struct retry_backoff *backoff = backoff_of(exec);
+
 	if (attempts >= max_attempts)
 		return 0;
 	if (interval_ms > 0)
-		return time_now_ms() + interval_ms;
-	if (attempts >= (int)ELEMENTSOF(backoff_ms))
+		return later(interval_ms, retry_after_ms);
+	if (attempts >= (int)backoff->count)
 		return 0;
-	return time_now_ms() + backoff_ms[attempts];
+	return later(backoff->delays_ms[attempts], retry_after_ms);
 }
 
 struct node_info *resume_find_node(struct execution *exec, const char *id)

@@ -197,12 +197,18 @@ static void default_handling(struct execution *exec, struct node_info *ni, cJSON
 		}
 		exec->stopping = true;
 	} else if (exec->scenario->settings.store_incomplete && class != CLASS_FAIL) {
+		struct incomplete_plan plan = {
+			.max_attempts = class == CLASS_AUTO_RETRY ? -1 : 0,
+			.retry_after_ms = json_get_int(error, "retry_after_ms", 0),
+		};
+
 		kind = type == ERROR_INVALID_ACCESS_TOKEN ? INCOMPLETE_REST : INCOMPLETE_BUNDLE;
 		execution_record_error(exec, error, false);
-		/* A replayed failure was stored before the crash. */
-		id = exec->replay ? 0 :
-				    resume_store_incomplete(exec, ni, error, kind,
-							    class == CLASS_AUTO_RETRY ? -1 : 0, 0);
+		/* A replayed failure was stored before the crash (into the resumed
+		 * record, when there is one). */
+		if (exec->replay && exec->resumed_incomplete)
+			exec->resumed_replaced = true;
+		id = exec->replay ? 0 : resume_store_incomplete(exec, ni, error, kind, &plan);
 		if (id < 0) {
 			incomplete_not_stored(exec, error, (int)id);
 		} else {
@@ -393,6 +399,64 @@ static void become_outputs(struct execution *exec, struct frame *f, cJSON *outpu
 	open_aggregations(exec, f);
 }
 
+/*
+ * A stop (execution_suspend) reached module `ni` on the top frame: either
+ * before it started, or after it was cancelled (`cancelled_input` is what
+ * it ran with). The rest of the walk is stored as one incomplete execution,
+ * attempted again at once when nothing could have acted twice; a trigger
+ * leaves nothing to store (its cursor did not move). A confidential
+ * scenario that does not store incomplete executions keeps nothing, as it
+ * asked, and ends with a warning.
+ */
+static void suspend_stop(struct execution *exec, struct frame *f, struct node_info *ni,
+			 bool started, const cJSON *cancelled_input)
+{
+	const struct module_desc *desc = ni->node->desc;
+	const struct scenario_settings *settings = &exec->scenario->settings;
+	bool safe = !started || (desc->safe_to_repeat && desc->safe_to_repeat(cancelled_input));
+	struct incomplete_plan plan = { .max_attempts = safe ? -1 : 0, .attempt_now = safe };
+	_cleanup_free_ char *message = NULL;
+	_cleanup_json_ cJSON *error = NULL;
+	int64_t id;
+
+	exec->stopping = true;
+	if (f->is_trigger || (settings->confidential && !settings->store_incomplete)) {
+		message = xasprintf("%s; the remaining bundles were not processed",
+				    exec->interrupt_reason);
+		error = error_json(ERROR_EXECUTION_INTERRUPTED, message, ni->node->id);
+		execution_record_error(exec, error, false);
+		exec->had_warning = true;
+		return;
+	}
+	message = xasprintf("%s before module '%s' %s; the rest of the run is stored as an "
+			    "incomplete execution%s",
+			    exec->interrupt_reason, ni->node->id, started ? "finished" : "started",
+			    safe ? " and is retried automatically" :
+				   " for a person to retry (the module may have acted)");
+	error = error_json(ERROR_EXECUTION_INTERRUPTED, message, ni->node->id);
+	execution_record_error(exec, error, true);
+	/* The stored bundle number is the one this module runs as. */
+	if (!started)
+		ni->bundles_in++;
+	id = resume_store_incomplete(exec, ni, error, INCOMPLETE_REST, &plan);
+	if (!started)
+		ni->bundles_in--;
+	if (id < 0) {
+		_cleanup_json_ cJSON *failed = NULL;
+
+		free(message);
+		message = xasprintf("%s before module '%s' %s, and the rest of the run could not "
+				    "be stored (%s)",
+				    exec->interrupt_reason, ni->node->id,
+				    started ? "finished" : "started", strerror((int)-id));
+		failed = error_json(ERROR_EXECUTION_INTERRUPTED, message, ni->node->id);
+		execution_record_error(exec, failed, true);
+		exec->status = EXECUTION_ERROR;
+		return;
+	}
+	exec->stored_incomplete = true;
+}
+
 static void finish_module(struct execution *exec, struct module_run *run, int r)
 {
 	struct node_info *ni = (struct node_info *)exec->in_flight_node;
@@ -415,7 +479,13 @@ static void finish_module(struct execution *exec, struct module_run *run, int r)
 
 		store_operation_finish(exec->env->store, exec->in_flight_operation, "error",
 				       confidential ? NULL : run->outputs, error);
-		handle_failure(exec, ni, error);
+		if (exec->suspend_cancelled) {
+			ni->errors++;
+			suspend_stop(exec, f, ni, true, confidential ? NULL : run->input);
+			cJSON_Delete(error);
+		} else {
+			handle_failure(exec, ni, error);
+		}
 	} else {
 		store_operation_finish(exec->env->store, exec->in_flight_operation, "success",
 				       confidential ? NULL : run->outputs, NULL);
@@ -455,6 +525,51 @@ static void on_module_done(struct module_run *run)
  * there is stored as an incomplete execution with the bundles still to
  * come, and nothing that already ran runs again.
  */
+/* Where the crashed process stopped: the rest of the walk becomes an
+ * incomplete execution. A module that never started, or that is safe to
+ * repeat, is attempted again automatically at once; one that may have acted
+ * waits for a person. A trigger that had not finished leaves nothing to
+ * resume: its cursor was not moved, so the next run polls again. */
+static void replay_stop(struct execution *exec, struct frame *f, struct node_info *ni,
+			const cJSON *running_op)
+{
+	const struct module_desc *desc = ni->node->desc;
+	bool safe = !running_op || (desc->safe_to_repeat &&
+				    desc->safe_to_repeat(cJSON_GetObjectItem(running_op, "input")));
+	struct incomplete_plan plan = { .max_attempts = safe ? -1 : 0, .attempt_now = safe };
+	_cleanup_free_ char *message = NULL;
+	cJSON *error;
+	int64_t id;
+
+	cJSON_Delete(exec->replay);
+	exec->replay = NULL;
+	exec->stopping = true;
+	if (f->is_trigger) {
+		error = error_json(ERROR_EXECUTION_INTERRUPTED,
+				   "the process running this execution stopped before its trigger "
+				   "finished; the next run starts from the same place",
+				   ni->node->id);
+		execution_record_error(exec, error, false);
+		exec->had_warning = true;
+		cJSON_Delete(error);
+		return;
+	}
+	message = xasprintf("the process running this execution stopped while module '%s' was "
+			    "%s; %s",
+			    ni->node->id, running_op ? "running" : "about to run",
+			    safe ? "it is safe to run again and is retried automatically" :
+				   "it may have acted, so check what it did, then retry the "
+				   "incomplete execution");
+	error = error_json(ERROR_UNEXPECTED, message, ni->node->id);
+	execution_record_error(exec, error, true);
+	id = resume_store_incomplete(exec, ni, error, INCOMPLETE_REST, &plan);
+	if (id < 0)
+		exec->status = EXECUTION_ERROR;
+	else
+		exec->stored_incomplete = true;
+	cJSON_Delete(error);
+}
+
 static void replay_module(struct execution *exec, struct frame *f, struct node_info *ni)
 {
 	const cJSON *op = cJSON_GetArrayItem(exec->replay, exec->replay_next);
@@ -463,26 +578,8 @@ static void replay_module(struct execution *exec, struct frame *f, struct node_i
 
 	if (!op || !status || streq(status, "running") || !module_id ||
 	    !streq(module_id, ni->node->id)) {
-		_cleanup_free_ char *message = xasprintf(
-			"the process running this execution stopped while module '%s' was %s; "
-			"retry the incomplete execution to finish it",
-			ni->node->id,
-			op && module_id && streq(module_id, ni->node->id) ? "running" :
-									    "about to run");
-		cJSON *error = error_json(ERROR_UNEXPECTED, message, ni->node->id);
-		int64_t id;
-
-		cJSON_Delete(exec->replay);
-		exec->replay = NULL;
-		execution_record_error(exec, error, true);
-		id = resume_store_incomplete(exec, ni, error, INCOMPLETE_REST, 0, 0);
-		if (id < 0) {
-			exec->status = EXECUTION_ERROR;
-		} else {
-			exec->stored_incomplete = true;
-		}
-		cJSON_Delete(error);
-		exec->stopping = true;
+		replay_stop(exec, f, ni,
+			    op && module_id && streq(module_id, ni->node->id) ? op : NULL);
 		return;
 	}
 	exec->replay_next++;
@@ -679,6 +776,11 @@ static void step_branch(struct execution *exec, struct frame *f)
 		collect(exec, f, ni);
 		return;
 	}
+	/* A stop waits for the module in flight, then stores the rest here. */
+	if (exec->suspending && !exec->replay) {
+		suspend_stop(exec, f, ni, false, NULL);
+		return;
+	}
 	start_module(exec, f, ni);
 }
 
@@ -762,11 +864,18 @@ static void step_handler(struct execution *exec, struct frame *f)
 		/* The failing bundle becomes an incomplete execution; the others go
 		 * on and the run ends with a warning. A replayed break was stored
 		 * before the crash. */
-		int64_t id = exec->replay ?
-				     0 :
-				     resume_store_incomplete(exec, ni, f->error, INCOMPLETE_BUNDLE,
-							     handler->retry_attempts,
-							     handler->retry_interval_ms);
+		struct incomplete_plan plan = {
+			.max_attempts = handler->retry_attempts,
+			.interval_ms = handler->retry_interval_ms,
+			.retry_after_ms = json_get_int(f->error, "retry_after_ms", 0),
+		};
+		int64_t id;
+
+		if (exec->replay && exec->resumed_incomplete)
+			exec->resumed_replaced = true;
+		id = exec->replay ?
+			     0 :
+			     resume_store_incomplete(exec, ni, f->error, INCOMPLETE_BUNDLE, &plan);
 
 		if (id < 0) {
 			incomplete_not_stored(exec, f->error, (int)id);
@@ -809,7 +918,7 @@ static bool end_cycle(struct execution *exec)
 
 	/* A resumed run has no cycle of its own: the trigger ran in the
 	 * original one. */
-	if (exec->resumed_incomplete)
+	if (exec->resumed_stack)
 		return false;
 
 	if (polling && exec->pending_cursor &&
@@ -817,7 +926,7 @@ static bool end_cycle(struct execution *exec)
 		store_cursor_set(exec->env->store, sc->name, trigger->id, exec->pending_cursor);
 	free(exec->pending_cursor);
 	exec->pending_cursor = NULL;
-	if (exec->stopping || !polling || !exec->trigger_emitted)
+	if (exec->stopping || exec->suspending || !polling || !exec->trigger_emitted)
 		return false;
 	return exec->cycle < sc->settings.max_cycles;
 }
