@@ -4,8 +4,8 @@
  * executions. Retry resumes a record at its failed module, with the
  * scenario as it was stored (the default) or with the current file
  * (--current); one record, several, or all of a scenario's (--scenario NAME
- * --all). The record is claimed first, so a daemon and a person never
- * resume the same one twice.
+ * --all). The runner (scenarios/runner.h) claims the record first, so a
+ * daemon and a person never resume the same one twice.
  */
 #include "ctl/ctl.h"
 
@@ -253,31 +253,15 @@ static int select_ids(struct engine *engine, struct incomplete_args *a, const ch
 	return 0;
 }
 
-/* The scenario to resume with: the stored snapshot, or the current file. */
-static int scenario_for(const struct ctl *ctl, const cJSON *rec, bool current,
-			struct scenario **ret)
+/* --current: the scenario file as it is now. */
+static int current_scenario(const struct ctl *ctl, const cJSON *rec, struct scenario **ret)
 {
 	const char *path = json_get_string(rec, "scenario_path");
-	const char *source = json_get_string(rec, "source");
 	_cleanup_free_ char *named = NULL;
-	struct diag_list diags;
-	int r;
 
-	if (current) {
-		if (!path)
-			path = named = ctl_scenario_path(ctl, json_get_string(rec, "scenario"));
-		return ctl_load_scenario(path, ret);
-	}
-	diag_list_init(&diags);
-	r = scenario_load_string(source, strlen(source), path ? path : "(stored snapshot)", ret,
-				 &diags);
-	if (r < 0) {
-		fprintf(stderr, "scenarioctl incomplete: the stored scenario no longer loads with "
-				"this scenariod; retry with --current after fixing the file:\n");
-		diag_list_print(&diags, stderr);
-	}
-	diag_list_done(&diags);
-	return r;
+	if (!path)
+		path = named = ctl_scenario_path(ctl, json_get_string(rec, "scenario"));
+	return ctl_load_scenario(path, ret);
 }
 
 static int worse(int a, int b)
@@ -292,53 +276,30 @@ static int worse(int a, int b)
 	return a;
 }
 
-static int retry_one(struct ctl *ctl, struct engine *engine, int64_t id, bool current, cJSON *docs)
+static int retry_one(struct ctl *ctl, struct ctl_engine *e, int64_t id, bool current, cJSON *docs)
 {
 	_cleanup_json_ cJSON *rec = NULL;
 	struct scenario *scenario = NULL;
-	struct execution_options options = { .trigger = "retry" };
 	cJSON *doc = NULL;
 	int r;
 
-	r = store_incomplete_get(engine->store, id, &rec);
-	if (r == -ENOENT) {
-		fprintf(stderr, "scenarioctl incomplete: no incomplete execution %lld\n",
-			(long long)id);
-		return EXIT_USAGE;
+	if (current) {
+		r = store_incomplete_get(e->engine->store, id, &rec);
+		if (r == -ENOENT) {
+			fprintf(stderr, "scenarioctl incomplete: no incomplete execution %lld\n",
+				(long long)id);
+			return EXIT_USAGE;
+		}
+		if (r < 0)
+			return EXIT_INTERNAL;
+		if (current_scenario(ctl, rec, &scenario) < 0)
+			return EXIT_INVALID;
 	}
-	if (r < 0)
-		return EXIT_INTERNAL;
-	if (scenario_for(ctl, rec, current, &scenario) < 0)
-		return EXIT_INVALID;
-
-	r = store_incomplete_claim(engine->store, id);
-	if (r < 0) {
-		fprintf(stderr, "scenarioctl incomplete: cannot retry %lld: %s\n", (long long)id,
-			r == -EALREADY ? "it is resolved already" :
-			r == -EBUSY    ? "another process is resuming it right now" :
-					 strerror(-r));
-		scenario_free(scenario);
-		return r == -EALREADY ? EXIT_OK : EXIT_RUN_ERROR;
-	}
-	options.resume = rec;
-	r = ctl_execute(ctl, engine, scenario, &options, &doc);
-	if (!doc) {
-		/* It did not start (the current file no longer fits the record):
-		 * hand the record back as it was. */
-		const char *status = json_get_string(rec, "status");
-
-		store_incomplete_release(engine->store, id,
-					 status && strcmp(status, "pending") == 0 ? "pending" :
-										    "unresolved",
-					 NULL, 0, 0, false);
-	} else {
-		char text[32];
-
-		snprintf(text, sizeof(text), "%lld", (long long)id);
-		cJSON_AddStringToObject(doc, "resumed_incomplete_id", text);
-		if (docs)
+	r = ctl_retry(ctl, e, id, scenario, &doc);
+	if (doc) {
+		if (docs) {
 			cJSON_AddItemToArray(docs, doc);
-		else {
+		} else {
 			ctl_print_run(ctl, doc);
 			cJSON_Delete(doc);
 		}
@@ -347,12 +308,12 @@ static int retry_one(struct ctl *ctl, struct engine *engine, int64_t id, bool cu
 	return r;
 }
 
-static int do_retry(struct ctl *ctl, struct engine *engine, struct incomplete_args *a)
+static int do_retry(struct ctl *ctl, struct ctl_engine *e, struct incomplete_args *a)
 {
 	_cleanup_json_ cJSON *docs = NULL;
 	int result = EXIT_OK;
 
-	if (select_ids(engine, a, "retry") < 0)
+	if (select_ids(e->engine, a, "retry") < 0)
 		return EXIT_USAGE;
 	if (a->id_count == 0) {
 		printf("nothing to retry\n");
@@ -362,7 +323,7 @@ static int do_retry(struct ctl *ctl, struct engine *engine, struct incomplete_ar
 	if (ctl->json && a->id_count > 1)
 		docs = cJSON_CreateArray();
 	for (size_t i = 0; i < a->id_count; i++)
-		result = worse(result, retry_one(ctl, engine, a->ids[i], a->current, docs));
+		result = worse(result, retry_one(ctl, e, a->ids[i], a->current, docs));
 	if (docs)
 		ctl_print_json(docs);
 	return result;
@@ -432,7 +393,7 @@ int cmd_incomplete(struct ctl *ctl, int argc, char **argv)
 	else if (strcmp(verb, "show") == 0)
 		r = do_show(ctl, e.engine, &a);
 	else if (strcmp(verb, "retry") == 0)
-		r = do_retry(ctl, e.engine, &a);
+		r = do_retry(ctl, &e, &a);
 	else
 		r = do_change(ctl, e.engine, &a, strcmp(verb, "delete") == 0);
 	ctl_close_engine(&e);

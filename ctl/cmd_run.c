@@ -26,7 +26,8 @@ static void help(void)
 	       "id, status and a per-module summary. A NAME is looked up in the scenarios\n"
 	       "folder. Exit codes: 0 success (or warning), 1 error, 3 stored as incomplete,\n"
 	       "65 invalid scenario, 70 internal error, 75 held: a sequential scenario\n"
-	       "has unresolved incomplete executions (--force runs it anyway).\n");
+	       "has unresolved incomplete executions (--force runs it anyway). A sequential\n"
+	       "scenario also waits while an earlier run of it (from any process) runs.\n");
 }
 
 /* Running by hand works whatever the scenario's state (Fusion's "Run once"),
@@ -44,23 +45,6 @@ static void warn_if_disabled(struct engine *engine, const struct scenario *scena
 			scenario->name, state.disabled_reason ? state.disabled_reason : "by hand",
 			scenario->name);
 	store_scenario_state_done(&state);
-}
-
-/* settings.sequential: while the scenario has unresolved incomplete
- * executions no new run starts, so runs stay in order. */
-static bool held_by_sequential(struct engine *engine, const struct scenario *scenario)
-{
-	int64_t open = 0;
-
-	if (!scenario->settings.sequential ||
-	    store_incomplete_count_open(engine->store, scenario->name, &open) < 0 || open == 0)
-		return false;
-	fprintf(stderr,
-		"scenarioctl run: scenario '%s' is sequential and has %lld unresolved incomplete "
-		"execution%s; finish them first ('scenarioctl incomplete --scenario %s') or run "
-		"with --force\n",
-		scenario->name, (long long)open, open == 1 ? "" : "s", scenario->name);
-	return true;
 }
 
 int cmd_run(struct ctl *ctl, int argc, char **argv)
@@ -105,12 +89,7 @@ int cmd_run(struct ctl *ctl, int argc, char **argv)
 		return r;
 	}
 	warn_if_disabled(e.engine, scenario);
-	if (!force && held_by_sequential(e.engine, scenario)) {
-		ctl_close_engine(&e);
-		scenario_free(scenario);
-		return EXIT_HELD;
-	}
-	r = ctl_execute(ctl, e.engine, scenario, NULL, NULL);
+	r = ctl_execute(ctl, &e, scenario, force, NULL);
 	ctl_close_engine(&e);
 	scenario_free(scenario);
 	return r;

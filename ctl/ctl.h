@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -66,25 +67,30 @@ int ctl_load_scenario(const char *path, struct scenario **ret);
 /* Loads the connections file (an empty set when there is none), printing
  * every problem on stderr. */
 int ctl_load_connections(const struct ctl *ctl, struct connections **ret);
-/* Runs one execution in the foreground; returns the exit code of cli.md.
- * With ret_doc the result document (run --json's) is returned instead of
- * printed. */
-int ctl_execute(struct ctl *ctl, struct engine *engine, const struct scenario *scenario,
-		const struct execution_options *options, cJSON **ret_doc);
-/* Prints a result document of ctl_execute() for people or as JSON. */
-void ctl_print_run(const struct ctl *ctl, const cJSON *doc);
-
-/* An engine with the connections file loaded, after recovering whatever a
- * killed process left half-done (its executions become incomplete ones). */
+/* An engine and its runner, after recovering whatever a killed process
+ * left half-done (its executions become incomplete ones). */
+struct runner;
 struct ctl_engine {
 	struct engine *engine; /* owned */
-	struct connections *connections; /* owned */
+	struct runner *runner; /* owned; holds the connections */
 };
 /* Returns an exit code: EXIT_OK, or the failure already reported. */
 int ctl_open_engine(const struct ctl *ctl, struct ctl_engine *ret);
 void ctl_close_engine(struct ctl_engine *e);
 /* Replays every abandoned execution into an incomplete one. */
-int ctl_recover(struct engine *engine);
+int ctl_recover(struct ctl_engine *e);
+/* Runs a scenario once in the foreground through the runner (a sequential
+ * scenario waits for its turn; `force` runs it even while held by
+ * incomplete executions); returns the exit code of cli.md. With ret_doc the
+ * result document (run --json's) is returned instead of printed. */
+int ctl_execute(struct ctl *ctl, struct ctl_engine *e, const struct scenario *scenario, bool force,
+		cJSON **ret_doc);
+/* Resumes incomplete execution `id` in the foreground (with `current`, or
+ * the stored snapshot when NULL); the same exit codes and document. */
+int ctl_retry(struct ctl *ctl, struct ctl_engine *e, int64_t id, const struct scenario *current,
+	      cJSON **ret_doc);
+/* Prints a result document of ctl_execute() for people or as JSON. */
+void ctl_print_run(const struct ctl *ctl, const cJSON *doc);
 
 int cmd_validate(struct ctl *ctl, int argc, char **argv);
 int cmd_run(struct ctl *ctl, int argc, char **argv);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the commands that run something share: loading a scenario and the
- * connections file, and running one execution in the foreground with the
- * result printed for people or as the `run --json` document of cli.md.
+ * connections file, and driving one runner job (scenarios/runner.h) in the
+ * foreground with the result printed for people or as the `run --json`
+ * document of cli.md. The runner decides; this file only waits and prints.
  * SIGINT or SIGTERM stops the run at the next safe point; what ran is on
  * record either way.
  */
@@ -16,6 +17,7 @@
 #include "scenarios/connections.h"
 #include "scenarios/engine.h"
 #include "scenarios/executor.h"
+#include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "store/store.h"
 #include "util/diag.h"
@@ -69,9 +71,11 @@ int ctl_load_connections(const struct ctl *ctl, struct connections **ret)
 	return r;
 }
 
-struct run_session {
-	struct engine *engine; /* borrowed */
-	struct execution *execution; /* owned */
+/* One job run in the foreground: the loop turns until it is done, and ^C
+ * (or SIGTERM) asks it to stop at the next safe point. */
+struct session {
+	struct runner_job *job; /* owned */
+	const char *what; /* "run" or "incomplete retry", for messages */
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
 	bool finished;
@@ -79,51 +83,32 @@ struct run_session {
 
 static void on_signal(uv_signal_t *handle, int signum)
 {
-	struct run_session *s = signum == SIGINT ?
-					container_of(handle, struct run_session, sigint) :
-					container_of(handle, struct run_session, sigterm);
+	struct session *s = signum == SIGINT ? container_of(handle, struct session, sigint) :
+					       container_of(handle, struct session, sigterm);
 
-	if (s->execution && !s->finished)
-		execution_interrupt(s->execution, "stopped by a signal; the remaining bundles "
-						  "were not processed");
+	if (s->job && !s->finished)
+		runner_job_interrupt(s->job, "stopped by a signal; the remaining bundles "
+					     "were not processed");
 }
 
-static void on_done(struct execution *execution, void *userdata)
+static void on_job_done(struct runner_job *job, void *userdata)
 {
-	struct run_session *s = userdata;
+	struct session *s = userdata;
 
-	(void)execution;
+	(void)job;
 	s->finished = true;
-	uv_close((uv_handle_t *)&s->sigint, NULL);
-	uv_close((uv_handle_t *)&s->sigterm, NULL);
 }
 
-static cJSON *result_json(const struct scenario *scenario, const struct execution *execution)
+/* A sequential scenario waits for the runs queued before it, in this
+ * process or another. */
+static void on_waiting(struct runner_job *job, int64_t ahead, void *userdata)
 {
-	const struct store_counters *counters = execution_counters(execution);
-	cJSON *doc = cJSON_CreateObject();
-	char id[32];
+	struct session *s = userdata;
 
-	snprintf(id, sizeof(id), "%lld", (long long)execution_id(execution));
-	cJSON_AddStringToObject(doc, "execution_id", id);
-	cJSON_AddStringToObject(doc, "scenario", scenario->name);
-	cJSON_AddStringToObject(doc, "status",
-				execution_status_to_string(execution_status(execution)));
-	cJSON_AddNumberToObject(doc, "operations", (double)counters->operations);
-	cJSON_AddNumberToObject(doc, "duration_ms", (double)counters->duration_ms);
-	cJSON_AddNumberToObject(doc, "bytes", (double)counters->bytes);
-	if (execution_incomplete_id(execution)) {
-		snprintf(id, sizeof(id), "%lld", (long long)execution_incomplete_id(execution));
-		cJSON_AddStringToObject(doc, "incomplete_id", id);
-	} else {
-		cJSON_AddNullToObject(doc, "incomplete_id");
-	}
-	cJSON_AddItemToObject(doc, "error",
-			      execution_error(execution) ?
-				      cJSON_Duplicate(execution_error(execution), true) :
-				      cJSON_CreateNull());
-	cJSON_AddItemToObject(doc, "modules", execution_summary(execution));
-	return doc;
+	fprintf(stderr,
+		"scenarioctl %s: scenario '%s' is sequential; waiting for %lld earlier run%s to "
+		"finish\n",
+		s->what, runner_job_scenario(job)->name, (long long)ahead, ahead == 1 ? "" : "s");
 }
 
 static void print_log(const struct execution *execution)
@@ -180,53 +165,6 @@ static void print_human(const cJSON *doc)
 	table_free(t);
 }
 
-static int exit_code(const char *status)
-{
-	if (strcmp(status, "error") == 0)
-		return EXIT_RUN_ERROR;
-	if (strcmp(status, "incomplete") == 0)
-		return EXIT_INCOMPLETE;
-	return EXIT_OK;
-}
-
-int ctl_execute(struct ctl *ctl, struct engine *engine, const struct scenario *scenario,
-		const struct execution_options *options, cJSON **ret_doc)
-{
-	struct run_session s = { .engine = engine };
-	_cleanup_free_ char *message = NULL;
-	_cleanup_json_ cJSON *doc = NULL;
-	int r;
-
-	uv_signal_init(&engine->loop, &s.sigint);
-	uv_signal_init(&engine->loop, &s.sigterm);
-	uv_signal_start(&s.sigint, on_signal, SIGINT);
-	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
-	r = execution_start(&engine->env, scenario, options, on_done, &s, &s.execution, &message);
-	if (r < 0) {
-		fprintf(stderr, "scenarioctl: cannot start the execution: %s\n",
-			message ? message : strerror(-r));
-		uv_close((uv_handle_t *)&s.sigint, NULL);
-		uv_close((uv_handle_t *)&s.sigterm, NULL);
-		uv_run(&engine->loop, UV_RUN_DEFAULT);
-		return r == -EINVAL ? EXIT_INVALID : EXIT_INTERNAL;
-	}
-	uv_run(&engine->loop, UV_RUN_DEFAULT);
-
-	doc = result_json(scenario, s.execution);
-	print_log(s.execution);
-	r = exit_code(json_get_string(doc, "status"));
-	execution_free(s.execution);
-	if (ret_doc) {
-		*ret_doc = TAKE_PTR(doc);
-		return r;
-	}
-	if (ctl->json)
-		ctl_print_json(doc);
-	else
-		print_human(doc);
-	return r;
-}
-
 void ctl_print_run(const struct ctl *ctl, const cJSON *doc)
 {
 	if (ctl->json)
@@ -235,109 +173,190 @@ void ctl_print_run(const struct ctl *ctl, const cJSON *doc)
 		print_human(doc);
 }
 
-static void on_recovered(struct execution *execution, void *userdata)
+static void session_begin(struct session *s, struct ctl_engine *e, const char *what)
 {
-	(void)execution;
+	*s = (struct session){ .what = what };
+	uv_signal_init(&e->engine->loop, &s->sigint);
+	uv_signal_init(&e->engine->loop, &s->sigterm);
+	uv_signal_start(&s->sigint, on_signal, SIGINT);
+	uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+}
+
+/* Runs the loop until the job (if it started) is done, then lets the
+ * signal handles close. */
+static void session_wait(struct session *s, struct ctl_engine *e)
+{
+	while (s->job && !s->finished && uv_run(&e->engine->loop, UV_RUN_ONCE))
+		;
+	uv_close((uv_handle_t *)&s->sigint, NULL);
+	uv_close((uv_handle_t *)&s->sigterm, NULL);
+	uv_run(&e->engine->loop, UV_RUN_NOWAIT);
+}
+
+/* What a finished job means for the person: the exit code of cli.md, and
+ * the run document (returned, or printed). */
+static int session_result(struct ctl *ctl, struct session *s, cJSON **ret_doc)
+{
+	_cleanup_json_ cJSON *doc = NULL;
+	int r;
+
+	switch (runner_job_outcome(s->job)) {
+	case RUNNER_HELD:
+		fprintf(stderr,
+			"scenarioctl %s: %s ('scenarioctl incomplete --scenario %s'), or run "
+			"with --force\n",
+			s->what, runner_job_message(s->job), runner_job_scenario(s->job)->name);
+		return EXIT_HELD;
+	case RUNNER_NOT_STARTED:
+		fprintf(stderr, "scenarioctl %s: cannot start the execution: %s\n", s->what,
+			runner_job_message(s->job));
+		return EXIT_INTERNAL;
+	case RUNNER_CANCELLED:
+		fprintf(stderr, "scenarioctl %s: stopped while waiting for its turn\n", s->what);
+		return EXIT_RUN_ERROR;
+	case RUNNER_RAN:
+		break;
+	}
+	doc = runner_job_document(s->job);
+	print_log(runner_job_execution(s->job));
+	r = runner_status_exit_code(json_get_string(doc, "status"));
+	if (ret_doc)
+		*ret_doc = TAKE_PTR(doc);
+	else
+		ctl_print_run(ctl, doc);
+	return r;
+}
+
+int ctl_execute(struct ctl *ctl, struct ctl_engine *e, const struct scenario *scenario, bool force,
+		cJSON **ret_doc)
+{
+	struct runner_run_options options = {
+		.trigger = "manual",
+		.force = force,
+		.waiting = on_waiting,
+	};
+	_cleanup_free_ char *message = NULL;
+	struct session s;
+	int r;
+
+	session_begin(&s, e, "run");
+	r = runner_run(e->runner, scenario, &options, on_job_done, &s, &s.job, &message);
+	session_wait(&s, e);
+	if (r < 0) {
+		fprintf(stderr, "scenarioctl run: cannot start the execution: %s\n",
+			message ? message : strerror(-r));
+		return r == -EINVAL ? EXIT_INVALID : EXIT_INTERNAL;
+	}
+	r = session_result(ctl, &s, ret_doc);
+	runner_job_free(s.job);
+	return r;
+}
+
+int ctl_retry(struct ctl *ctl, struct ctl_engine *e, int64_t id, const struct scenario *current,
+	      cJSON **ret_doc)
+{
+	_cleanup_free_ char *message = NULL;
+	struct session s;
+	int r;
+
+	session_begin(&s, e, "incomplete retry");
+	r = runner_retry(e->runner, id, current, on_waiting, on_job_done, &s, &s.job, &message);
+	session_wait(&s, e);
+	if (r < 0) {
+		if (r == -ENOENT)
+			fprintf(stderr, "scenarioctl incomplete: no incomplete execution %lld\n",
+				(long long)id);
+		else
+			fprintf(stderr, "scenarioctl incomplete: cannot retry %lld: %s\n",
+				(long long)id,
+				r == -EALREADY ? "it is resolved already" :
+				r == -EBUSY    ? "another process is resuming it right now" :
+				message	       ? message :
+						 strerror(-r));
+		return r == -ENOENT   ? EXIT_USAGE :
+		       r == -EALREADY ? EXIT_OK :
+		       r == -EINVAL   ? EXIT_INVALID :
+		       r == -EBUSY    ? EXIT_RUN_ERROR :
+					EXIT_INTERNAL;
+	}
+	s.what = "incomplete retry";
+	r = session_result(ctl, &s, ret_doc);
+	runner_job_free(s.job);
+	return r;
+}
+
+static void on_recovered(int64_t execution_id, const char *scenario, int64_t incomplete_id,
+			 const char *note, void *userdata)
+{
+	(void)incomplete_id;
+	(void)userdata;
+	fprintf(stderr, "scenarioctl: execution %lld of '%s': %s\n", (long long)execution_id,
+		scenario ? scenario : "?", note);
+}
+
+static void on_recover_done(int recovered, void *userdata)
+{
+	(void)recovered;
 	*(bool *)userdata = true;
 }
 
-/* Gives up on an abandoned execution that cannot be replayed, saying why
- * in its record. */
-static void abandon(struct engine *engine, int64_t id, const char *why)
+int ctl_recover(struct ctl_engine *e)
 {
-	_cleanup_json_ cJSON *error = cJSON_CreateObject();
-	struct store_counters counters = { 0 };
-
-	cJSON_AddStringToObject(error, "type", "ExecutionInterrupted");
-	cJSON_AddStringToObject(error, "message", why);
-	store_execution_finish(engine->store, id, "error", &counters, error);
-	fprintf(stderr, "scenarioctl: execution %lld was interrupted and cannot be resumed: %s\n",
-		(long long)id, why);
-}
-
-static void recover_one(struct engine *engine, int64_t id)
-{
-	struct store_execution_origin origin = { 0 };
-	struct execution_options options = { .recover_execution_id = id };
-	struct scenario *scenario = NULL;
-	struct execution *execution = NULL;
-	_cleanup_free_ char *message = NULL;
-	struct diag_list diags;
 	bool done = false;
 	int r;
 
-	if (store_execution_claim(engine->store, id) < 0)
-		return; /* another process got there first */
-	r = store_execution_get_origin(engine->store, id, &origin);
-	if (r < 0 || !origin.snapshot) {
-		abandon(engine, id, "its process stopped and no snapshot of the scenario was kept");
-		store_execution_origin_done(&origin);
-		return;
-	}
-	diag_list_init(&diags);
-	r = scenario_load_string(origin.snapshot, strlen(origin.snapshot),
-				 origin.path ? origin.path : origin.scenario, &scenario, &diags);
-	diag_list_done(&diags);
-	if (r < 0) {
-		abandon(engine, id, "its process stopped and its scenario no longer loads");
-	} else if (scenario->settings.confidential) {
-		abandon(engine, id,
-			"its process stopped; a confidential scenario keeps no bundles "
-			"to resume from");
-	} else if (execution_start(&engine->env, scenario, &options, on_recovered, &done,
-				   &execution, &message) < 0) {
-		abandon(engine, id, message ? message : "it could not be replayed");
-	} else {
-		while (!done && uv_run(&engine->loop, UV_RUN_ONCE))
-			;
-		if (execution_incomplete_id(execution))
-			fprintf(stderr,
-				"scenarioctl: execution %lld of '%s' was interrupted; stored as "
-				"incomplete execution %lld\n",
-				(long long)id, scenario->name,
-				(long long)execution_incomplete_id(execution));
-		execution_free(execution);
-	}
-	scenario_free(scenario);
-	store_execution_origin_done(&origin);
-}
-
-int ctl_recover(struct engine *engine)
-{
-	_cleanup_json_ cJSON *abandoned = NULL;
-	const cJSON *item;
-	int r;
-
-	r = store_execution_list_abandoned(engine->store, &abandoned);
+	r = runner_recover(e->runner, on_recovered, on_recover_done, &done);
 	if (r < 0)
 		return r;
-	cJSON_ArrayForEach(item, abandoned)
-		recover_one(engine, json_get_int(item, "id", 0));
+	while (!done && uv_run(&e->engine->loop, UV_RUN_ONCE))
+		;
+	return 0;
+}
+
+/* SCENARIOD_RETRY_BACKOFF: the daemon's default backoff, so a record
+ * stored by scenarioctl plans its attempts as the daemon would. */
+static int runner_config_from_env(struct runner_config *config)
+{
+	const char *text = getenv("SCENARIOD_RETRY_BACKOFF");
+	_cleanup_free_ char *message = NULL;
+
+	*config = (struct runner_config){ 0 };
+	if (!text || !*text)
+		return 0;
+	if (runner_config_parse_backoff(config, text, &message) < 0) {
+		fprintf(stderr, "scenarioctl: SCENARIOD_RETRY_BACKOFF: %s\n", message);
+		return -EINVAL;
+	}
 	return 0;
 }
 
 int ctl_open_engine(const struct ctl *ctl, struct ctl_engine *ret)
 {
 	_cleanup_free_ char *message = NULL;
+	struct connections *connections = NULL;
+	struct runner_config config;
 	int r;
 
 	*ret = (struct ctl_engine){ 0 };
-	r = ctl_load_connections(ctl, &ret->connections);
+	if (runner_config_from_env(&config) < 0)
+		return EXIT_USAGE;
+	r = ctl_load_connections(ctl, &connections);
 	if (r < 0)
 		return EXIT_INVALID;
-	r = engine_open(ctl->state_dir, ret->connections, &ret->engine, &message);
+	r = engine_open(ctl->state_dir, NULL, &ret->engine, &message);
 	if (r < 0) {
 		fprintf(stderr, "scenarioctl: %s\n", message ? message : strerror(-r));
-		ret->connections = connections_free(ret->connections);
+		connections_free(connections);
 		return EXIT_INTERNAL;
 	}
+	runner_new(ret->engine, &config, connections, &ret->runner);
 	/* Whatever a killed process left half-done is put on record first. */
-	ctl_recover(ret->engine);
+	ctl_recover(ret);
 	return EXIT_OK;
 }
 
 void ctl_close_engine(struct ctl_engine *e)
 {
+	e->runner = runner_free(e->runner);
 	e->engine = engine_close(e->engine);
-	e->connections = connections_free(e->connections);
 }
