@@ -100,3 +100,32 @@ int cmd_incomplete(struct ctl *ctl, int argc, char **argv);
 int cmd_scenarios(struct ctl *ctl, int argc, char **argv);
 int cmd_enable(struct ctl *ctl, int argc, char **argv);
 int cmd_disable(struct ctl *ctl, int argc, char **argv);
+
+/* ---- the daemon's control socket (control_client.c, cmd_daemon.c) ---- */
+
+/* How long status, reload and trigger (without --wait) wait for a reply. */
+#define CTL_DAEMON_TIMEOUT_MS 30000
+/** The reply timeout in ms: $SCENARIOCTL_TIMEOUT_MS when set to a positive
+ * number (the tests shorten it), else CTL_DAEMON_TIMEOUT_MS. */
+int ctl_daemon_timeout_ms(void);
+/** Sends `request` as one line on ctl->socket and reads the one reply line
+ * within timeout_ms (≤ 0: no limit). Returns 0 with the parsed reply, an
+ * object with a boolean "ok" (caller frees; it may say ok:false), or
+ * -ENOENT/-ECONNREFUSED (no daemon listens), -EACCES (not ours to use),
+ * -ETIMEDOUT, -EPROTO (not one JSON object line, or over 64 MiB), -EMSGSIZE
+ * (socket path too long), -E2BIG (request over 64 KiB), another -errno. */
+int ctl_daemon_call(const struct ctl *ctl, const cJSON *request, int timeout_ms, cJSON **ret_reply);
+/** Says on stderr why ctl_daemon_call() failed with `r`; returns the exit
+ * code (69 when the daemon cannot be reached or did not answer within
+ * ctl_daemon_timeout_ms(), 70 otherwise). */
+int ctl_daemon_unreachable(const struct ctl *ctl, int r, const char *command);
+/** For an ok:false reply: prints "scenarioctl COMMAND: ERROR" on stderr and
+ * returns the reply's "exit" (70 when absent or out of range). */
+int ctl_daemon_reply_error(const cJSON *reply, const char *command);
+/** The exit code of a run document's "status" (as `run`'s): 0 success or
+ * warning, 1 error, 3 incomplete, 70 missing or unknown. */
+int ctl_exit_code_for_status(const char *status);
+
+int cmd_status(struct ctl *ctl, int argc, char **argv);
+int cmd_reload(struct ctl *ctl, int argc, char **argv);
+int cmd_trigger(struct ctl *ctl, int argc, char **argv);
