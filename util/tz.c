@@ -433,7 +433,7 @@ int32_t tz_offset_at(const struct tz *tz, int64_t t)
 	return tz->offsets[tz->types[lo]];
 }
 
-int64_t tz_local_to_utc(const struct tz *tz, int64_t local)
+int tz_local_to_utc_exact(const struct tz *tz, int64_t local, int64_t *ret_utc)
 {
 	/* Real zones change offset at most once in two days, so the offsets
 	 * a day before and after are the only candidates. */
@@ -442,10 +442,23 @@ int64_t tz_local_to_utc(const struct tz *tz, int64_t local)
 	bool ok1 = tz_offset_at(tz, t1) == before, ok2 = tz_offset_at(tz, t2) == after;
 
 	if (ok1 && ok2)
-		return t1 < t2 ? t1 : t2;
-	if (ok2)
-		return t2;
-	/* ok1 alone, or a gap: read with the offset before the change, which
-	 * lands after the gap (02:30 in a 02:00→03:00 gap is 03:30). */
-	return t1;
+		*ret_utc = t1 < t2 ? t1 : t2;
+	else if (ok1)
+		*ret_utc = t1;
+	else if (ok2)
+		*ret_utc = t2;
+	else
+		return -ENOENT;
+	return 0;
+}
+
+int64_t tz_local_to_utc(const struct tz *tz, int64_t local)
+{
+	int64_t utc;
+
+	if (tz_local_to_utc_exact(tz, local, &utc) == 0)
+		return utc;
+	/* A gap: read with the offset before the change, which lands after
+	 * the gap (02:30 in a 02:00→03:00 gap is 03:30). */
+	return local - tz_offset_at(tz, local - 86400);
 }

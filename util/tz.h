@@ -37,6 +37,10 @@ int32_t tz_offset_at(const struct tz *tz, int64_t epoch_s);
  * to UTC. A time skipped by a DST gap is moved forward by the gap; an
  * ambiguous time takes the earlier instant (moment-timezone's rule). */
 int64_t tz_local_to_utc(const struct tz *tz, int64_t local_s);
+/* The same without moving: returns 0 and the instant, or -ENOENT when the
+ * local time does not exist (inside a DST gap). An ambiguous time takes
+ * the earlier instant. */
+int tz_local_to_utc_exact(const struct tz *tz, int64_t local_s, int64_t *ret_utc_s);
 
 /* Proleptic Gregorian calendar helpers (any year, no time_t limits). */
 int64_t tz_days_from_civil(int64_t year, int month, int day);
