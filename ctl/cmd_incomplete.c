@@ -16,6 +16,7 @@
 
 #include "scenarios/engine.h"
 #include "scenarios/executor.h"
+#include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "store/store.h"
 #include "util/diag.h"
@@ -308,6 +309,43 @@ static int retry_one(struct ctl *ctl, struct ctl_engine *e, int64_t id, bool cur
 	return r;
 }
 
+/* A running daemon does the retries (its workers, its connections); 1
+ * when none runs. */
+static int retry_through_daemon(struct ctl *ctl, const struct incomplete_args *a)
+{
+	_cleanup_json_ cJSON *request = cJSON_CreateObject();
+	_cleanup_json_ cJSON *reply = NULL;
+	const cJSON *runs, *run, *error;
+	cJSON *ids;
+	int result = EXIT_OK, r;
+
+	cJSON_AddStringToObject(request, "command", "incomplete_retry");
+	ids = cJSON_AddArrayToObject(request, "ids");
+	for (size_t i = 0; i < a->id_count; i++)
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)a->ids[i]));
+	cJSON_AddBoolToObject(request, "current", a->current);
+	r = ctl_daemon_call(ctl, request, 0, &reply);
+	if (r < 0)
+		return ctl_daemon_absent(r) ? 1 :
+					      ctl_daemon_unreachable(ctl, r, "incomplete retry");
+	if (!json_get_bool(reply, "ok", false))
+		return ctl_daemon_reply_error(reply, "incomplete retry");
+	runs = cJSON_GetObjectItem(reply, "runs");
+	cJSON_ArrayForEach(error, cJSON_GetObjectItem(reply, "errors")) {
+		fprintf(stderr, "scenarioctl incomplete: cannot retry %lld: %s\n",
+			(long long)json_get_int(error, "id", 0), json_get_string(error, "error"));
+		result = worse(result, (int)json_get_int(error, "exit", EXIT_INTERNAL));
+	}
+	cJSON_ArrayForEach(run, runs)
+		result = worse(result, runner_status_exit_code(json_get_string(run, "status")));
+	if (ctl->json && a->id_count > 1)
+		ctl_print_json(runs);
+	else
+		cJSON_ArrayForEach(run, runs)
+			ctl_print_run(ctl, run);
+	return result;
+}
+
 static int do_retry(struct ctl *ctl, struct ctl_engine *e, struct incomplete_args *a)
 {
 	_cleanup_json_ cJSON *docs = NULL;
@@ -319,6 +357,10 @@ static int do_retry(struct ctl *ctl, struct ctl_engine *e, struct incomplete_arg
 		printf("nothing to retry\n");
 		return EXIT_OK;
 	}
+	result = retry_through_daemon(ctl, a);
+	if (result != 1)
+		return result;
+	result = EXIT_OK;
 	/* Several runs with --json: one document, an array of run results. */
 	if (ctl->json && a->id_count > 1)
 		docs = cJSON_CreateArray();

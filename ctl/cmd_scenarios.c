@@ -78,12 +78,44 @@ int cmd_scenarios(struct ctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* A running daemon switches the scenario and plans or drops its next run
+ * at once; 1 when no daemon runs or it does not know the scenario (it is
+ * not in its folder), so the store is switched directly. */
+static int through_daemon(struct ctl *ctl, const char *name, bool enabled)
+{
+	const char *verb = enabled ? "enable" : "disable";
+	_cleanup_json_ cJSON *request = cJSON_CreateObject();
+	_cleanup_json_ cJSON *reply = NULL;
+	const char *next;
+	int r;
+
+	cJSON_AddStringToObject(request, "command", verb);
+	cJSON_AddStringToObject(request, "scenario", name);
+	r = ctl_daemon_call(ctl, request, ctl_daemon_timeout_ms(), &reply);
+	if (r < 0)
+		return ctl_daemon_absent(r) ? 1 : ctl_daemon_unreachable(ctl, r, verb);
+	if (!json_get_bool(reply, "ok", false))
+		return json_get_int(reply, "exit", 0) == EXIT_USAGE ?
+			       1 :
+			       ctl_daemon_reply_error(reply, verb);
+	next = json_get_string(reply, "next_run_at");
+	if (ctl->json)
+		ctl_print_json(reply);
+	else if (next)
+		printf("scenario '%s' %s; next run %s\n", name, enabled ? "enabled" : "disabled",
+		       next);
+	else
+		printf("scenario '%s' %s\n", name, enabled ? "enabled" : "disabled");
+	return EXIT_OK;
+}
+
 static int set_enabled(struct ctl *ctl, int argc, char **argv, bool enabled)
 {
 	_cleanup_store_ struct store *store = NULL;
 	const char *verb = enabled ? "enable" : "disable";
 	_cleanup_free_ char *usage = xasprintf(
-		"Usage: scenarioctl %s NAME\n\nTurns the scenario's schedule %s (persisted)%s.\n",
+		"Usage: scenarioctl %s NAME [--json]\n\nTurns the scenario's schedule %s "
+		"(persisted)%s.\nA running scenariod does it and plans the next run at once.\n",
 		verb, enabled ? "on" : "off", enabled ? " and forgets its consecutive errors" : "");
 	int r;
 
@@ -94,6 +126,9 @@ static int set_enabled(struct ctl *ctl, int argc, char **argv, bool enabled)
 		fprintf(stderr, "scenarioctl %s: name one scenario\n", verb);
 		return EXIT_USAGE;
 	}
+	r = through_daemon(ctl, argv[optind], enabled);
+	if (r != 1)
+		return r;
 	if (ctl_open_store(ctl, &store) < 0)
 		return EXIT_INTERNAL;
 	r = store_scenario_set_enabled(store, argv[optind], enabled,
@@ -102,7 +137,16 @@ static int set_enabled(struct ctl *ctl, int argc, char **argv, bool enabled)
 		fprintf(stderr, "scenarioctl %s: %s\n", verb, strerror(-r));
 		return EXIT_INTERNAL;
 	}
-	printf("scenario '%s' %s\n", argv[optind], enabled ? "enabled" : "disabled");
+	if (ctl->json) {
+		_cleanup_json_ cJSON *doc = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(doc, "scenario", argv[optind]);
+		cJSON_AddBoolToObject(doc, "enabled", enabled);
+		cJSON_AddNullToObject(doc, "next_run_at");
+		ctl_print_json(doc);
+	} else {
+		printf("scenario '%s' %s\n", argv[optind], enabled ? "enabled" : "disabled");
+	}
 	return EXIT_OK;
 }
 

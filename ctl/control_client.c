@@ -327,3 +327,8 @@ int ctl_exit_code_for_status(const char *status)
 		return EXIT_INCOMPLETE;
 	return EXIT_INTERNAL;
 }
+
+bool ctl_daemon_absent(int r)
+{
+	return r == -ENOENT || r == -ECONNREFUSED;
+}

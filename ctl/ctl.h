@@ -119,6 +119,9 @@ int ctl_daemon_call(const struct ctl *ctl, const cJSON *request, int timeout_ms,
  * code (69 when the daemon cannot be reached or did not answer within
  * ctl_daemon_timeout_ms(), 70 otherwise). */
 int ctl_daemon_unreachable(const struct ctl *ctl, int r, const char *command);
+/** Whether a failed ctl_daemon_call() means no daemon runs (so the command
+ * may act on the store itself). */
+bool ctl_daemon_absent(int r);
 /** For an ok:false reply: prints "scenarioctl COMMAND: ERROR" on stderr and
  * returns the reply's "exit" (70 when absent or out of range). */
 int ctl_daemon_reply_error(const cJSON *reply, const char *command);

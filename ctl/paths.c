@@ -12,6 +12,8 @@
 
 #include "util/xalloc.h"
 
+#define SYSTEM_SOCKET "/run/scenariod/control.sock"
+
 static const char *user_dir(struct ctl *ctl, int slot, const char *xdg, const char *fallback,
 			    const char *leaf)
 {
@@ -55,10 +57,14 @@ void ctl_paths_resolve(struct ctl *ctl)
 					  user_dir(ctl, 2, "XDG_CONFIG_HOME", ".config",
 						   "scenariod/connections.yaml");
 	ctl->socket = pick(ctl->socket, "SCENARIOD_SOCKET");
-	if (!ctl->socket)
-		ctl->socket =
-			root ? "/run/scenariod/control.sock" :
-			       user_dir(ctl, 3, "XDG_RUNTIME_DIR", ".cache", "scenariod.sock");
+	if (ctl->socket)
+		return;
+	ctl->socket = root ? SYSTEM_SOCKET :
+			     user_dir(ctl, 3, "XDG_RUNTIME_DIR", ".cache", "scenariod.sock");
+	/* A member of the scenariod group talks to the system's daemon when
+	 * no daemon of their own runs. */
+	if (!root && access(ctl->socket, F_OK) < 0 && access(SYSTEM_SOCKET, F_OK) == 0)
+		ctl->socket = SYSTEM_SOCKET;
 }
 
 void ctl_done(struct ctl *ctl)

@@ -138,6 +138,11 @@ int runner_jobs_active(const struct runner *runner)
 	return runner->active;
 }
 
+bool runner_recovering(const struct runner *runner)
+{
+	return runner->recovery != NULL;
+}
+
 static void link_job(struct runner_job *job)
 {
 	struct runner *runner = job->runner;
@@ -512,6 +517,11 @@ enum runner_outcome runner_job_outcome(const struct runner_job *job)
 const struct execution *runner_job_execution(const struct runner_job *job)
 {
 	return job->outcome == RUNNER_RAN ? job->execution : NULL;
+}
+
+int64_t runner_job_execution_id(const struct runner_job *job)
+{
+	return job->execution ? execution_id(job->execution) : 0;
 }
 
 const struct scenario *runner_job_scenario(const struct runner_job *job)

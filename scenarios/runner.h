@@ -59,6 +59,8 @@ struct runner *runner_free(struct runner *runner);
 void runner_set_connections(struct runner *runner, struct connections *connections);
 /* Jobs started and not yet done. */
 int runner_jobs_active(const struct runner *runner);
+/* Whether runner_recover() is still at work. */
+bool runner_recovering(const struct runner *runner);
 
 enum runner_outcome {
 	RUNNER_RAN, /* the execution ran and ended; see runner_job_execution() */
@@ -123,6 +125,8 @@ void runner_job_interrupt(struct runner_job *job, const char *reason);
 enum runner_outcome runner_job_outcome(const struct runner_job *job);
 /* The execution (RUNNER_RAN), valid until the job is freed; else NULL. */
 const struct execution *runner_job_execution(const struct runner_job *job);
+/* The id of the job's execution once it started; 0 while it waits. */
+int64_t runner_job_execution_id(const struct runner_job *job);
 /* The scenario the job ran (the given one, or the stored snapshot). */
 const struct scenario *runner_job_scenario(const struct runner_job *job);
 /* Why it did not run (RUNNER_NOT_STARTED, RUNNER_HELD); borrowed. */
