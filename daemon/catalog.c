@@ -385,6 +385,7 @@ int catalog_reload(struct daemon *d, struct reload_report *report)
 	struct daemon_scenario **next = NULL;
 	struct found *files = NULL;
 	size_t count = 0, nclaims = 0, nnext = 0;
+	bool in_transaction;
 	int r;
 
 	r = scan(d->config->scenarios_dir, &files, &count, report);
@@ -399,6 +400,10 @@ int catalog_reload(struct daemon *d, struct reload_report *report)
 
 	for (size_t i = 0; i < cat->count; i++)
 		cat->items[i]->seen = false;
+	/* Planning reads and writes a row per scenario: one commit for all of
+	 * them keeps a start with thousands of scenarios quick. If the
+	 * transaction cannot be had, each write commits on its own. */
+	in_transaction = store_begin(d->engine->store) == 0;
 	claims = claims_build(cat, files, count, &nclaims);
 	next = xcalloc(nclaims + cat->count + 1, sizeof(*next));
 	for (size_t i = 0; i < nclaims; i++) {
@@ -436,6 +441,10 @@ int catalog_reload(struct daemon *d, struct reload_report *report)
 		free(files[i].path);
 	}
 	free(files);
+	if (in_transaction && store_commit(d->engine->store) < 0)
+		log_warning(DAEMON,
+			    "Cannot commit the scenarios' plans; they are made again at the "
+			    "next reload");
 	if (nnext > 1)
 		qsort(next, nnext, sizeof(*next), by_name);
 	free(cat->items);

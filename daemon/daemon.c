@@ -129,6 +129,8 @@ int daemon_set_enabled(struct daemon *d, struct daemon_scenario *s, bool enabled
 		scheduler_plan(d, s, true);
 	else
 		scheduler_unplan(d, s);
+	/* Its waiting attempts may go now. */
+	scheduler_incomplete_changed(d);
 	return 0;
 }
 

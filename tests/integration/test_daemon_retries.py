@@ -109,6 +109,34 @@ class DaemonRetriesTest(daemon_harness.DaemonTestCase):
         self.assertGreaterEqual(server.count("/item"), 1)
         self.assertEqual(d.stop(), 0)
 
+    def test_a_person_retries_through_the_running_daemon(self):
+        self.add_scenario("reader.yaml", """\
+scenario: reader
+settings: {store_incomplete: true}
+flow:
+  - {id: 1, module: builtin.set, with: {variables: {n: 1}}}
+  - {id: 2, module: files.read, with: {path: missing.txt}}
+""")
+        d = self.daemon()
+        run = d.ctl("trigger", "reader", "--wait", "--json").json()
+        self.assertEqual(run["status"], "incomplete")
+        (record,) = self.incomplete()
+        self.assertEqual(record["status"], "unresolved", "a DataError waits for a person")
+        with open(os.path.join(self.work, "missing.txt"), "w") as f:
+            f.write("here now")
+        result = d.ctl("incomplete", "retry", str(record["id"]), "--json")
+        self.assertEqual(result.code, 0, result.stderr)
+        retried = result.json()
+        self.assertEqual(retried["status"], "success")
+        self.assertEqual(retried["resumed_incomplete_id"], str(record["id"]))
+        self.assertIn("Retry started: scenario='reader' incomplete=%d" % record["id"],
+                      d.log_text(), "the daemon ran it, not scenarioctl")
+        self.assertEqual(self.record(record["id"])["status"], "resolved")
+        again = d.ctl("incomplete", "retry", str(record["id"]))
+        self.assertEqual(again.code, 0)
+        self.assertIn("resolved already", again.stderr)
+        self.assertEqual(d.stop(), 0)
+
     def test_retry_after_moves_the_next_attempt_later(self):
         server = ScriptedServer()
         self.addCleanup(server.httpd.shutdown)
