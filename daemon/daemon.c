@@ -365,6 +365,9 @@ int daemon_main(struct daemon_config *config)
 		 "workers=%d",
 		 PACKAGE_VERSION, config->state_dir, config->scenarios_dir, config->socket_path,
 		 config->workers);
+	if (config->listen || config->public_url)
+		log_warning(DAEMON, "--listen and --public-url are not served by this version "
+				    "(webhooks come with the HTTP front); ignoring them");
 	r = open_all(&d);
 	if (r == 0) {
 		start_handles(&d);

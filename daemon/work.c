@@ -145,6 +145,7 @@ static void log_outcome(const struct work *w, const struct runner_job *job)
 }
 
 static void pump(struct daemon *d);
+static void give_slot_back(struct daemon *d, const struct work *w);
 
 static void on_job_done(struct runner_job *job, void *userdata)
 {
@@ -157,6 +158,10 @@ static void on_job_done(struct runner_job *job, void *userdata)
 	if (s && s->running > 0)
 		s->running--;
 	log_outcome(w, job);
+	/* A stop cancelled it before its sequential turn: its slot is missed,
+	 * not lost. */
+	if (runner_job_outcome(job) == RUNNER_CANCELLED && w->slot_ms)
+		give_slot_back(d, w);
 	if (w->done)
 		w->done(w, job, NULL, w->userdata);
 	runner_job_free(job);
