@@ -167,8 +167,8 @@ static void print_status(const cJSON *reply)
 	const cJSON *scenarios = cJSON_GetObjectItem(reply, "scenarios");
 	_cleanup_free_ char *incomplete = incomplete_text(cJSON_GetObjectItem(reply, "incomplete"));
 	const char *next = json_get_string(reply, "next_incomplete_attempt_at");
+	const cJSON *s, *fallback;
 	bool problems = false;
-	const cJSON *s;
 	struct table *t;
 
 	print_daemon_line(d);
@@ -184,7 +184,18 @@ static void print_status(const cJSON *reply)
 		table_print(t, stdout);
 		table_free(t);
 	}
-	cJSON_ArrayForEach(s, scenarios) {
+	/* The last load's problems, files that never loaded included; an
+	 * older daemon only names the scenarios' own. */
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(reply, "problems")) {
+		if (!problems)
+			printf("\n");
+		problems = true;
+		printf("%s:%lld:%lld: %s\n", json_get_string(s, "file"),
+		       (long long)json_get_int(s, "line", 0),
+		       (long long)json_get_int(s, "column", 0), json_get_string(s, "message"));
+	}
+	fallback = problems ? NULL : scenarios;
+	cJSON_ArrayForEach(s, fallback) {
 		const char *problem = json_get_string(s, "problem");
 
 		if (!problem)

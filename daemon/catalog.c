@@ -111,6 +111,7 @@ void catalog_done(struct catalog *catalog)
 	for (size_t i = 0; i < catalog->count; i++)
 		scenario_entry_free(catalog->items[i]);
 	free(catalog->items);
+	cJSON_Delete(catalog->problems);
 	*catalog = (struct catalog){ 0 };
 }
 
@@ -450,5 +451,7 @@ int catalog_reload(struct daemon *d, struct reload_report *report)
 	free(cat->items);
 	cat->items = next;
 	cat->count = nnext;
+	cJSON_Delete(cat->problems);
+	cat->problems = cJSON_Duplicate(report->problems, true);
 	return 0;
 }

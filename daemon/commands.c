@@ -152,6 +152,10 @@ static void cmd_status(struct daemon *d, struct control_conn *conn)
 	cJSON_AddNumberToObject(totals, "unresolved", (double)unresolved);
 	store_incomplete_next_due(d->engine->store, &next);
 	cJSON_AddItemToObject(reply, "next_incomplete_attempt_at", time_or_null(next));
+	/* Files that failed the last load, also those that never loaded. */
+	cJSON_AddItemToObject(reply, "problems",
+			      d->catalog.problems ? cJSON_Duplicate(d->catalog.problems, true) :
+						    cJSON_CreateArray());
 	control_reply(conn, reply);
 }
 

@@ -107,6 +107,7 @@ struct daemon_scenario {
 struct catalog {
 	struct daemon_scenario **items; /* owned, sorted by name */
 	size_t count;
+	cJSON *problems; /* owned: the last load's problems, as in reload_report */
 };
 
 struct reload_report {

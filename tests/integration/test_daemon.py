@@ -186,9 +186,16 @@ class DaemonTest(daemon_harness.DaemonTestCase):
         d = self.daemon()
         self.assertEqual(d.status()["scenarios"], [])
         self.add_scenario("greeting.yaml", GREETING % "hi")
+        bad = self.add_scenario("bad.yaml", "flow:\n  - {id: 1, modul: builtin.log}\n")
         d.proc.send_signal(signal.SIGHUP)
         d.wait_for("READY=1")
-        self.assertEqual([s["name"] for s in d.status()["scenarios"]], ["greeting"])
+        status = d.status()
+        self.assertEqual([s["name"] for s in status["scenarios"]], ["greeting"])
+        # A file that never loaded is no scenario, but status names it.
+        self.assertTrue(any(p["file"] == bad and p["line"] == 2 for p in status["problems"]),
+                        status["problems"])
+        human = d.ctl("status")
+        self.assertIn(bad + ":2:", human.stdout)
         self.assertEqual(d.stop(), 0)
 
 
