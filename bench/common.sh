@@ -38,3 +38,21 @@ bench_scenarioctl() {
 	cc -O2 -std=gnu17 "$src/bench/measure.c" -o "$build/bench_measure" || return 1
 	echo "$build/ctl/scenarioctl"
 }
+
+# bench_scenariod SRC [BUILD_DIR]: as bench_scenarioctl, and also builds
+# daemon/scenariod in the same build dir. Prints BUILD_DIR (scenariod is
+# BUILD_DIR/daemon/scenariod, scenarioctl BUILD_DIR/ctl/scenarioctl).
+bench_scenariod() {
+	local src=$1 build=${2:-} ctl
+
+	ctl=$(bench_scenarioctl "$src" "$build") || return 1
+	build=$(dirname "$(dirname "$ctl")")
+	if ! ninja -C "$build" daemon/scenariod >/dev/null 2>&1; then
+		echo "warning: ninja failed, using the scenariod already in $build" >&2
+	fi
+	if [[ ! -x $build/daemon/scenariod ]]; then
+		echo "no $build/daemon/scenariod" >&2
+		return 1
+	fi
+	echo "$build"
+}
