@@ -28,6 +28,7 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "modules/http/curl_dl.h"
 #include "modules/http/internal.h"
 #include "modules/http/request.h"
 #include "store/store.h"
@@ -231,25 +232,42 @@ static int on_timeout_update(CURLM *multi, long timeout_ms, void *userp)
 
 int http_client_new(uv_loop_t *loop, struct http_client **ret)
 {
-	struct http_client *client;
+	struct http_client *client = xcalloc(1, sizeof(*client));
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -EIO;
-	client = xcalloc(1, sizeof(*client));
 	client->loop = loop;
+	uv_timer_init(loop, &client->timer);
+	uv_timer_init(loop, &client->deliver);
+	*ret = client;
+	return 0;
+}
+
+/* libcurl and its multi handle come with the first request: a process that
+ * never makes one never maps curl's libraries (curl_dl.c). */
+static int ensure_multi(struct http_client *client, char **reterr_msg)
+{
+	int r;
+
+	if (client->multi)
+		return 0;
+	r = curl_dl_load();
+	if (r < 0) {
+		*reterr_msg = xasprintf("cannot load libcurl: %s", curl_dl_error());
+		return r;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		*reterr_msg = xstrdup("libcurl did not initialise");
+		return -EIO;
+	}
 	client->multi = curl_multi_init();
 	if (!client->multi) {
-		free(client);
 		curl_global_cleanup();
+		*reterr_msg = xstrdup("libcurl could not create its multi handle");
 		return -ENOMEM;
 	}
 	curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, on_socket_update);
 	curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
 	curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, on_timeout_update);
 	curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
-	uv_timer_init(loop, &client->timer);
-	uv_timer_init(loop, &client->deliver);
-	*ret = client;
 	return 0;
 }
 
@@ -284,10 +302,12 @@ struct http_client *http_client_free(struct http_client *client)
 	 * still watches is closed here, before curl closes the descriptors. */
 	while (client->sockets)
 		close_socket(client->sockets);
-	curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, NULL);
-	curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, NULL);
-	curl_multi_cleanup(client->multi);
-	curl_global_cleanup();
+	if (client->multi) {
+		curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, NULL);
+		curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, NULL);
+		curl_multi_cleanup(client->multi);
+		curl_global_cleanup();
+	}
 
 	client->closing = 2;
 	uv_close((uv_handle_t *)&client->timer, on_timer_closed);
@@ -450,6 +470,9 @@ int http_client_request_start(struct http_client *client, struct http_request *r
 		return -EINVAL;
 	http_response_done(&req->response);
 	req->response.headers = cJSON_CreateObject();
+	r = ensure_multi(client, &req->response.error);
+	if (r < 0)
+		return r;
 
 	t = xcalloc(1, sizeof(*t));
 	t->client = client;
