@@ -103,6 +103,19 @@ static int eval_template(struct execution *exec, const struct frame *f, const st
 	return template_eval(tmpl, &scope, ret, reterr_msg);
 }
 
+static bool polls(const struct flow_node *node);
+
+/* A trigger that fetches (polls a cursor, or waits for events) leaves
+ * nothing to resume when its run stops before it finished: its cursor did
+ * not move, so the next run fetches again. A first module that acts (a
+ * scenario without a trigger) is resumed like any other. */
+static bool refetches(const struct frame *f, const struct node_info *ni)
+{
+	const struct module_desc *desc = ni->node->desc;
+
+	return f->is_trigger && (polls(ni->node) || (desc && desc->kind == MODULE_TRIGGER_INSTANT));
+}
+
 static cJSON *error_json(enum error_type type, const char *message, const char *module_id)
 {
 	struct module_error e = { .type = type, .message = (char *)message };
@@ -403,8 +416,8 @@ static void become_outputs(struct execution *exec, struct frame *f, cJSON *outpu
  * A stop (execution_suspend) reached module `ni` on the top frame: either
  * before it started, or after it was cancelled (`cancelled_input` is what
  * it ran with). The rest of the walk is stored as one incomplete execution,
- * attempted again at once when nothing could have acted twice; a trigger
- * leaves nothing to store (its cursor did not move). A confidential
+ * attempted again at once when nothing could have acted twice; a fetching
+ * trigger leaves nothing to store (refetches()). A confidential
  * scenario that does not store incomplete executions keeps nothing, as it
  * asked, and ends with a warning.
  */
@@ -420,7 +433,7 @@ static void suspend_stop(struct execution *exec, struct frame *f, struct node_in
 	int64_t id;
 
 	exec->stopping = true;
-	if (f->is_trigger || (settings->confidential && !settings->store_incomplete)) {
+	if (refetches(f, ni) || (settings->confidential && !settings->store_incomplete)) {
 		message = xasprintf("%s; the remaining bundles were not processed",
 				    exec->interrupt_reason);
 		error = error_json(ERROR_EXECUTION_INTERRUPTED, message, ni->node->id);
@@ -528,8 +541,8 @@ static void on_module_done(struct module_run *run)
 /* Where the crashed process stopped: the rest of the walk becomes an
  * incomplete execution. A module that never started, or that is safe to
  * repeat, is attempted again automatically at once; one that may have acted
- * waits for a person. A trigger that had not finished leaves nothing to
- * resume: its cursor was not moved, so the next run polls again. */
+ * waits for a person. A fetching trigger that had not finished leaves
+ * nothing to resume (refetches()). */
 static void replay_stop(struct execution *exec, struct frame *f, struct node_info *ni,
 			const cJSON *running_op)
 {
@@ -544,7 +557,7 @@ static void replay_stop(struct execution *exec, struct frame *f, struct node_inf
 	cJSON_Delete(exec->replay);
 	exec->replay = NULL;
 	exec->stopping = true;
-	if (f->is_trigger) {
+	if (refetches(f, ni)) {
 		error = error_json(ERROR_EXECUTION_INTERRUPTED,
 				   "the process running this execution stopped before its trigger "
 				   "finished; the next run starts from the same place",
