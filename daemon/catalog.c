@@ -41,19 +41,33 @@ void scenario_version_unref(struct scenario_version *v)
 	if (!v || --v->refs > 0)
 		return;
 	scenario_free(v->scenario);
-	tz_free(v->tz);
 	free(v);
 }
 
-static struct scenario_version *version_new(struct scenario *scenario)
+/* The zone `name`, loaded once; NULL (UTC) when it cannot be (the loader
+ * checked it exists, so it vanished since). */
+static const struct tz *zone(struct zone_cache *cache, const char *name)
+{
+	struct tz *tz = NULL;
+
+	for (size_t i = 0; i < cache->count; i++)
+		if (streq(tz_name(cache->zones[i]), name))
+			return cache->zones[i];
+	if (tz_load(name, &tz) < 0)
+		return NULL;
+	cache->zones = xrealloc(cache->zones, (cache->count + 1) * sizeof(*cache->zones));
+	cache->zones[cache->count++] = tz;
+	return tz;
+}
+
+static struct scenario_version *version_new(struct catalog *cat, struct scenario *scenario)
 {
 	struct scenario_version *v = xcalloc(1, sizeof(*v));
 
 	v->refs = 1;
 	v->scenario = scenario;
-	/* The loader checked the zone exists; NULL (UTC) if it vanished since. */
 	if (scenario->timezone)
-		tz_load(scenario->timezone, &v->tz);
+		v->tz = zone(&cat->zones, scenario->timezone);
 	return v;
 }
 
@@ -112,6 +126,9 @@ void catalog_done(struct catalog *catalog)
 		scenario_entry_free(catalog->items[i]);
 	free(catalog->items);
 	cJSON_Delete(catalog->problems);
+	for (size_t i = 0; i < catalog->zones.count; i++)
+		tz_free(catalog->zones.zones[i]);
+	free(catalog->zones.zones);
 	*catalog = (struct catalog){ 0 };
 }
 
@@ -322,7 +339,7 @@ static struct daemon_scenario *entry_new(struct daemon *d, struct scenario *load
 
 	s->name = xstrdup(loaded->name);
 	s->path = xstrdup(f->path);
-	s->version = version_new(loaded);
+	s->version = version_new(&d->catalog, loaded);
 	s->enabled = true;
 	if (store_scenario_get(d->engine->store, s->name, &state) == 0) {
 		s->enabled = state.enabled;
@@ -357,7 +374,7 @@ static struct daemon_scenario *take_claim(struct daemon *d, struct claim *c,
 		report->unchanged++;
 	} else {
 		scenario_version_unref(s->version);
-		s->version = version_new(TAKE_PTR(f->loaded));
+		s->version = version_new(&d->catalog, TAKE_PTR(f->loaded));
 		free(s->path);
 		s->path = xstrdup(f->path);
 		cJSON_AddItemToArray(report->changed, cJSON_CreateString(s->name));

@@ -192,7 +192,10 @@ static void not_started(struct daemon *d, struct work *w, int r, const char *mes
 /* Starts the job; < 0 (and a message, caller frees) when it cannot. */
 static int start(struct daemon *d, struct work *w, char **reterr_msg)
 {
-	struct runner_run_options options = { .trigger = w->trigger };
+	struct runner_run_options options = {
+		.trigger = w->trigger,
+		.tz = w->version ? w->version->tz : NULL,
+	};
 	struct daemon_scenario *s;
 	int r;
 

@@ -137,7 +137,8 @@ struct execution {
 	cJSON *replay; /* owned: operations_list of the store, or NULL */
 	int replay_next;
 
-	struct tz *tz; /* owned: the scenario's time zone, loaded once per run */
+	const struct tz *tz; /* the scenario's time zone: owned_tz or the caller's */
+	struct tz *owned_tz; /* owned: loaded by this run when the caller had none */
 	cJSON *execution_json; /* owned: {{execution.*}} */
 	cJSON *scenario_json; /* owned: {{scenario.*}} */
 	cJSON *bundle_json; /* owned: {{bundle.*}} */

@@ -303,8 +303,10 @@ int execution_start(const struct module_env *env, const struct scenario *scenari
 	/* Dates in mappings need the zone; reading it once here keeps file I/O
 	 * off the per-bundle path. A zone that cannot be read leaves the
 	 * mapping language to report it where a date needs it. */
-	if (scenario->timezone)
-		tz_load(scenario->timezone, &exec->tz);
+	if (options && options->tz)
+		exec->tz = options->tz;
+	else if (scenario->timezone && tz_load(scenario->timezone, &exec->owned_tz) == 0)
+		exec->tz = exec->owned_tz;
 
 	exec->backoff = options ? options->backoff : NULL;
 	if (recover) {
@@ -392,7 +394,7 @@ struct execution *execution_free(struct execution *exec)
 	free(exec->pending_cursor);
 	free(exec->interrupt_reason);
 	free(exec->snapshot);
-	tz_free(exec->tz);
+	tz_free(exec->owned_tz);
 	cJSON_Delete(exec->replay);
 	cJSON_Delete(exec->error);
 	cJSON_Delete(exec->log);

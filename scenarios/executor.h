@@ -69,6 +69,10 @@ struct execution_options {
 	/* The default backoff; NULL: 1m, 10m, 10m, 30m, 30m, 30m, 3h, 3h.
 	 * Borrowed: must outlive the execution. */
 	const struct retry_backoff *backoff;
+
+	/* The scenario's time zone, already loaded (borrowed: must outlive the
+	 * execution); NULL: the execution loads it itself. */
+	const struct tz *tz;
 };
 
 /* Starts an execution of `scenario` (borrowed; must outlive the execution).

@@ -288,6 +288,7 @@ static int start_execution(struct runner_job *job, char **reterr_msg)
 		.now_ms = job->now_ms,
 		.resume = job->kind == JOB_RETRY ? job->record : NULL,
 		.backoff = runner_backoff(job->runner),
+		.tz = job->tz,
 	};
 	int r;
 
@@ -401,6 +402,7 @@ int runner_run(struct runner *runner, const struct scenario *scenario,
 	job->force = options && options->force;
 	job->now_ms = options ? options->now_ms : 0;
 	job->waiting = options ? options->waiting : NULL;
+	job->tz = options ? options->tz : NULL;
 	job->done = done;
 	job->userdata = userdata;
 	r = schedule_job(job, reterr_msg);

@@ -79,6 +79,7 @@ struct runner_run_options {
 	bool force; /* run even while held by unresolved incomplete executions */
 	int64_t now_ms; /* `now` of the run's mappings; 0: the clock */
 	runner_wait_fn *waiting; /* MAY be NULL */
+	const struct tz *tz; /* the scenario's zone, loaded (borrowed); NULL: loaded per run */
 };
 
 /* Starts a run of `scenario` (borrowed: must outlive the job). Fails

@@ -54,6 +54,7 @@ struct runner_job {
 	bool force;
 	int64_t now_ms;
 	runner_wait_fn *waiting;
+	const struct tz *tz; /* borrowed; NULL: the execution loads it */
 
 	cJSON *record; /* owned: a retry's record as it was before the claim */
 	int64_t incomplete_id;
