@@ -22,6 +22,7 @@
 #include "scenarios/scenario.h"
 #include "store/store.h"
 #include "util/json.h"
+#include "util/strbuf.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -93,24 +94,63 @@ static cJSON *daemon_object(struct daemon *d)
 	return o;
 }
 
-static cJSON *scenario_object(struct daemon *d, const struct daemon_scenario *s,
+/*
+ * `status` is built a slice at a time: with thousands of scenarios the whole
+ * listing costs hundreds of milliseconds of store reads and JSON, and the
+ * loop must keep firing slots meanwhile. Each turn of the loop writes
+ * STATUS_SLICE scenarios into the reply text and yields; the scenarios'
+ * states and incomplete counts are read once, in name order, and walked
+ * alongside the catalog (also in name order). A reload between two slices
+ * is harmless: the next slice goes on after the last name written.
+ */
+#define STATUS_SLICE 200
+
+struct status_job {
+	struct daemon *d; /* borrowed */
+	struct control_conn *conn; /* a reference */
+	uv_timer_t timer;
+	struct strbuf out; /* the reply so far */
+	cJSON *states; /* owned: store_scenario_list(), by name */
+	const cJSON *state; /* the next one not yet passed */
+	cJSON *counts; /* owned: store_incomplete_counts(), by name */
+	const cJSON *count;
+	char *after; /* owned: the last name written; NULL before the first */
+};
+
+/* The item of a by-name list for `name`, moving the cursor past smaller
+ * names; NULL when the list has none. */
+static const cJSON *walk_to(const cJSON **cursor, const char *key, const char *name)
+{
+	while (*cursor) {
+		const char *at = json_get_string(*cursor, key);
+		int c = at ? strcmp(at, name) : -1;
+
+		if (c == 0)
+			return *cursor;
+		if (c > 0)
+			return NULL;
+		*cursor = (*cursor)->next;
+	}
+	return NULL;
+}
+
+static cJSON *scenario_object(struct daemon *d, const struct daemon_scenario *s, const cJSON *state,
 			      const cJSON *counts)
 {
 	const struct scenario *sc = s->version->scenario;
 	_cleanup_free_ char *schedule = schedule_describe(&sc->schedule);
-	struct store_scenario_state state = { .enabled = s->enabled };
+	const char *reason = json_get_string(state, "disabled_reason");
 	cJSON *o = cJSON_CreateObject();
 	cJSON *last = NULL;
 
-	store_scenario_get(d->engine->store, s->name, &state);
 	cJSON_AddStringToObject(o, "name", s->name);
 	cJSON_AddStringToObject(o, "file", s->path);
-	cJSON_AddBoolToObject(o, "enabled", state.enabled);
-	if (state.disabled_reason)
-		cJSON_AddStringToObject(o, "disabled_reason", state.disabled_reason);
+	cJSON_AddBoolToObject(o, "enabled",
+			      state ? json_get_bool(state, "enabled", true) : s->enabled);
+	if (reason)
+		cJSON_AddStringToObject(o, "disabled_reason", reason);
 	else
 		cJSON_AddNullToObject(o, "disabled_reason");
-	store_scenario_state_done(&state);
 	cJSON_AddStringToObject(o, "schedule", schedule);
 	cJSON_AddStringToObject(o, "timezone", sc->timezone ? sc->timezone : "UTC");
 	cJSON_AddItemToObject(o, "next_run_at", time_or_null(s->slot.queued ? s->slot.due_ms : 0));
@@ -119,8 +159,7 @@ static cJSON *scenario_object(struct daemon *d, const struct daemon_scenario *s,
 	else
 		cJSON_AddNullToObject(o, "last_run");
 	cJSON_AddNumberToObject(o, "running", s->running);
-	cJSON_AddItemToObject(o, "incomplete",
-			      counts_object(cJSON_GetObjectItemCaseSensitive(counts, s->name)));
+	cJSON_AddItemToObject(o, "incomplete", counts_object(counts));
 	if (s->problem)
 		cJSON_AddStringToObject(o, "problem", s->problem);
 	else
@@ -128,35 +167,130 @@ static cJSON *scenario_object(struct daemon *d, const struct daemon_scenario *s,
 	return o;
 }
 
-static void cmd_status(struct daemon *d, struct control_conn *conn)
+static void append_json(struct strbuf *out, const cJSON *item)
 {
-	_cleanup_json_ cJSON *counts = NULL;
-	cJSON *reply = ok(), *list, *totals;
+	_cleanup_free_ char *text = cJSON_PrintUnformatted(item);
+
+	strbuf_puts(out, text);
+}
+
+/* Everything but the scenarios: cheap, and the same moment for all of it. */
+static void status_head(struct status_job *job)
+{
+	struct daemon *d = job->d;
+	_cleanup_json_ cJSON *head = cJSON_CreateObject();
 	int64_t pending = 0, in_progress = 0, unresolved = 0, next = 0;
 	const cJSON *c;
+	cJSON *totals;
+	char *text;
 
-	if (store_incomplete_counts(d->engine->store, &counts) < 0)
-		counts = cJSON_CreateObject();
-	cJSON_AddItemToObject(reply, "daemon", daemon_object(d));
-	list = cJSON_AddArrayToObject(reply, "scenarios");
-	for (size_t i = 0; i < d->catalog.count; i++)
-		cJSON_AddItemToArray(list, scenario_object(d, d->catalog.items[i], counts));
-	cJSON_ArrayForEach(c, counts) {
+	cJSON_ArrayForEach(c, job->counts) {
 		pending += json_get_int(c, "pending", 0);
 		in_progress += json_get_int(c, "in_progress", 0);
 		unresolved += json_get_int(c, "unresolved", 0);
 	}
-	totals = cJSON_AddObjectToObject(reply, "incomplete");
+	cJSON_AddTrueToObject(head, "ok");
+	cJSON_AddItemToObject(head, "daemon", daemon_object(d));
+	totals = cJSON_AddObjectToObject(head, "incomplete");
 	cJSON_AddNumberToObject(totals, "pending", (double)pending);
 	cJSON_AddNumberToObject(totals, "in_progress", (double)in_progress);
 	cJSON_AddNumberToObject(totals, "unresolved", (double)unresolved);
 	store_incomplete_next_due(d->engine->store, &next);
-	cJSON_AddItemToObject(reply, "next_incomplete_attempt_at", time_or_null(next));
+	cJSON_AddItemToObject(head, "next_incomplete_attempt_at", time_or_null(next));
 	/* Files that failed the last load, also those that never loaded. */
-	cJSON_AddItemToObject(reply, "problems",
+	cJSON_AddItemToObject(head, "problems",
 			      d->catalog.problems ? cJSON_Duplicate(d->catalog.problems, true) :
 						    cJSON_CreateArray());
-	control_reply(conn, reply);
+	text = cJSON_PrintUnformatted(head);
+	/* The object stays open for the scenarios. */
+	text[strlen(text) - 1] = '\0';
+	strbuf_puts(&job->out, text);
+	strbuf_puts(&job->out, ",\"scenarios\":[");
+	free(text);
+}
+
+/* The first catalog entry after the last name written. */
+static size_t status_resume_at(const struct catalog *cat, const char *after)
+{
+	size_t lo = 0, hi = cat->count;
+
+	if (!after)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(cat->items[mid]->name, after) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void on_status_closed(uv_handle_t *handle)
+{
+	struct status_job *job = container_of((uv_timer_t *)handle, struct status_job, timer);
+
+	control_conn_unref(job->conn);
+	strbuf_done(&job->out);
+	cJSON_Delete(job->states);
+	cJSON_Delete(job->counts);
+	free(job->after);
+	free(job);
+}
+
+static void on_status_slice(uv_timer_t *timer)
+{
+	struct status_job *job = container_of(timer, struct status_job, timer);
+	const struct catalog *cat = &job->d->catalog;
+	size_t i = status_resume_at(cat, job->after), end;
+
+	if (!control_conn_open(job->conn)) {
+		uv_close((uv_handle_t *)timer, on_status_closed);
+		return;
+	}
+	end = i + STATUS_SLICE < cat->count ? i + STATUS_SLICE : cat->count;
+	for (; i < end; i++) {
+		const struct daemon_scenario *s = cat->items[i];
+		const cJSON *state = walk_to(&job->state, "name", s->name);
+		const cJSON *counts = walk_to(&job->count, "scenario", s->name);
+		_cleanup_json_ cJSON *o = scenario_object(job->d, s, state, counts);
+
+		if (job->after)
+			strbuf_putc(&job->out, ',');
+		append_json(&job->out, o);
+		free(job->after);
+		job->after = xstrdup(s->name);
+	}
+	if (end < cat->count) {
+		uv_timer_start(timer, on_status_slice, 0, 0);
+		return;
+	}
+	strbuf_puts(&job->out, "]}");
+	{
+		size_t len = job->out.len;
+
+		control_reply_text(job->conn, strbuf_steal(&job->out), len);
+	}
+	uv_close((uv_handle_t *)timer, on_status_closed);
+}
+
+static void cmd_status(struct daemon *d, struct control_conn *conn)
+{
+	struct status_job *job = xcalloc(1, sizeof(*job));
+
+	job->d = d;
+	job->conn = control_conn_ref(conn);
+	strbuf_init(&job->out);
+	if (store_scenario_list(d->engine->store, &job->states) < 0)
+		job->states = cJSON_CreateArray();
+	if (store_incomplete_counts(d->engine->store, &job->counts) < 0)
+		job->counts = cJSON_CreateArray();
+	job->state = job->states->child;
+	job->count = job->counts->child;
+	status_head(job);
+	uv_timer_init(&d->engine->loop, &job->timer);
+	on_status_slice(&job->timer);
 }
 
 static void cmd_reload(struct daemon *d, struct control_conn *conn)

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,12 @@ struct reply_write {
 	uv_write_t req;
 	struct control_conn *conn; /* a reference */
 	char *text; /* owned */
+	size_t len;
 };
+
+/* A reply this large leaves memory that glibc keeps for later unless asked
+ * to give it back (a status of 10,000 scenarios is a few MB). */
+#define CONTROL_TRIM_BYTES (1024 * 1024)
 
 static void conn_close(struct control_conn *conn);
 static void process(struct control_conn *conn);
@@ -122,9 +128,12 @@ static void on_written(uv_write_t *req, int status)
 {
 	struct reply_write *w = container_of(req, struct reply_write, req);
 	struct control_conn *conn = w->conn;
+	bool large = w->len >= CONTROL_TRIM_BYTES;
 
 	free(w->text);
 	free(w);
+	if (large)
+		malloc_trim(0);
 	if (status < 0)
 		conn_close(conn);
 	else if (conn->control)
@@ -132,17 +141,17 @@ static void on_written(uv_write_t *req, int status)
 	control_conn_unref(conn);
 }
 
-static void send_line(struct control_conn *conn, const cJSON *reply)
+/* Takes ownership of `text` (a reply without its newline, `len` bytes). */
+static void send_line(struct control_conn *conn, char *text, size_t len)
 {
 	struct reply_write *w = xcalloc(1, sizeof(*w));
-	char *text = cJSON_PrintUnformatted(reply);
-	size_t len = strlen(text);
 	uv_buf_t buf;
 	int r;
 
 	w->text = xrealloc(text, len + 2);
 	w->text[len] = '\n';
 	w->text[len + 1] = '\0';
+	w->len = len + 1;
 	w->conn = control_conn_ref(conn);
 	buf = uv_buf_init(w->text, (unsigned int)(len + 1));
 	r = uv_write(&w->req, (uv_stream_t *)&conn->pipe, &buf, 1, on_written);
@@ -154,14 +163,28 @@ static void send_line(struct control_conn *conn, const cJSON *reply)
 	}
 }
 
-void control_reply(struct control_conn *conn, cJSON *reply)
+void control_reply_text(struct control_conn *conn, char *text, size_t len)
 {
 	conn->busy = false;
-	if (conn->control) {
-		uv_timer_start(&conn->idle, on_idle, CONTROL_IDLE_MS, 0);
-		send_line(conn, reply);
+	if (!conn->control) {
+		free(text);
+		return;
 	}
+	uv_timer_start(&conn->idle, on_idle, CONTROL_IDLE_MS, 0);
+	send_line(conn, text, len);
+}
+
+void control_reply(struct control_conn *conn, cJSON *reply)
+{
+	char *text = cJSON_PrintUnformatted(reply);
+
 	cJSON_Delete(reply);
+	control_reply_text(conn, text, strlen(text));
+}
+
+bool control_conn_open(const struct control_conn *conn)
+{
+	return conn->control != NULL;
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)

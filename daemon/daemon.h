@@ -78,7 +78,7 @@ int daemon_lock_take(const char *state_dir, int *ret_fd, long *ret_other_pid, ch
 struct scenario_version {
 	int refs;
 	struct scenario *scenario; /* owned */
-	struct tz *tz; /* owned: the scenario's zone, for its schedule */
+	const struct tz *tz; /* the scenario's zone, from the catalog's zones; NULL: UTC */
 };
 struct scenario_version *scenario_version_ref(struct scenario_version *v);
 void scenario_version_unref(struct scenario_version *v);
@@ -104,9 +104,17 @@ struct daemon_scenario {
 	int running; /* jobs of this scenario in flight */
 };
 
+/* Loaded zones are immutable: one copy of each, shared by every scenario
+ * and run that uses it, for the life of the daemon. */
+struct zone_cache {
+	struct tz **zones; /* owned */
+	size_t count;
+};
+
 struct catalog {
 	struct daemon_scenario **items; /* owned, sorted by name */
 	size_t count;
+	struct zone_cache zones;
 	cJSON *problems; /* owned: the last load's problems, as in reload_report */
 };
 
@@ -245,6 +253,11 @@ void control_close(struct control *control);
 /* Sends the reply to a request (takes ownership of `reply`) and goes on
  * reading the next request; a connection that went away drops it. */
 void control_reply(struct control_conn *conn, cJSON *reply);
+/* The same with the reply's text, one JSON object without its newline
+ * (takes ownership of `text`): for replies built piece by piece. */
+void control_reply_text(struct control_conn *conn, char *text, size_t len);
+/* Whether the peer is still there to read a reply. */
+bool control_conn_open(const struct control_conn *conn);
 /* A reference that outlives the connection, for replies that come later. */
 struct control_conn *control_conn_ref(struct control_conn *conn);
 void control_conn_unref(struct control_conn *conn);

@@ -402,21 +402,24 @@ int store_incomplete_next_due(struct store *store, int64_t *ret)
 int store_incomplete_counts(struct store *store, cJSON **ret)
 {
 	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_INCOMPLETE_COUNTS);
-	_cleanup_json_ cJSON *counts = cJSON_CreateObject();
+	_cleanup_json_ cJSON *counts = cJSON_CreateArray();
+	cJSON *per = NULL;
 	int r;
 
 	sqlite3_bind_int64(stmt, 1, time_now_ms());
 	while ((r = store_step_row(store, stmt)) > 0) {
 		const char *scenario = (const char *)sqlite3_column_text(stmt, 0);
 		const char *status = (const char *)sqlite3_column_text(stmt, 1);
-		cJSON *per = cJSON_GetObjectItemCaseSensitive(counts, scenario);
 		cJSON *n;
 
-		if (!per) {
-			per = cJSON_AddObjectToObject(counts, scenario);
+		/* Rows come ordered by scenario: one object per run of them. */
+		if (!per || !streq(json_get_string(per, "scenario"), scenario)) {
+			per = cJSON_CreateObject();
+			cJSON_AddStringToObject(per, "scenario", scenario);
 			cJSON_AddNumberToObject(per, "pending", 0);
 			cJSON_AddNumberToObject(per, "in_progress", 0);
 			cJSON_AddNumberToObject(per, "unresolved", 0);
+			cJSON_AddItemToArray(counts, per);
 		}
 		n = cJSON_GetObjectItemCaseSensitive(per, status);
 		if (n)

@@ -187,7 +187,7 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 	[STMT_INCOMPLETE_COUNTS] = "SELECT scenario, CASE WHEN status = 'in_progress' AND " EXPIRED(
 		"?1") " THEN 'unresolved' ELSE status END, count(*) "
 		      "FROM incomplete_executions WHERE status != 'resolved' "
-		      "GROUP BY 1, 2 ORDER BY 1",
+		      "GROUP BY 1, 2 ORDER BY 1, 2",
 	[STMT_INCOMPLETE_LIST_ABANDONED] =
 		"SELECT id, owner FROM incomplete_executions "
 		"WHERE status = 'in_progress' AND " EXPIRED("?1") " "

@@ -278,8 +278,9 @@ int store_incomplete_list_due(struct store *store, int64_t now_ms, int limit, cJ
  * none is planned. */
 int store_incomplete_next_due(struct store *store, int64_t *ret);
 /* Records not resolved, counted by scenario and status (a claim whose
- * process died counts as unresolved): {"NAME": {"pending": N,
- * "in_progress": N, "unresolved": N}}. Caller frees. */
+ * process died counts as unresolved): [{"scenario": NAME, "pending": N,
+ * "in_progress": N, "unresolved": N}], ordered by name (as
+ * store_scenario_list()). Caller frees. */
 int store_incomplete_counts(struct store *store, cJSON **ret);
 /* Records claimed by a process that died: [{id, owner}]. */
 int store_incomplete_list_abandoned(struct store *store, cJSON **ret);

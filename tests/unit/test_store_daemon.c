@@ -189,12 +189,14 @@ static void test_incomplete_counts_and_next_due(void **state)
 	assert_int_equal(store_incomplete_claim(f->other, later_id), 0);
 
 	assert_int_equal(store_incomplete_counts(f->store, &counts), 0);
-	demo = cJSON_GetObjectItem(counts, "demo");
+	assert_int_equal(cJSON_GetArraySize(counts), 2);
+	demo = cJSON_GetArrayItem(counts, 0);
+	assert_string_equal(json_get_string(demo, "scenario"), "demo");
 	assert_int_equal(json_get_int(demo, "pending", -1), 1);
 	assert_int_equal(json_get_int(demo, "in_progress", -1), 1);
 	assert_int_equal(json_get_int(demo, "unresolved", -1), 1);
-	assert_int_equal(json_get_int(cJSON_GetObjectItem(counts, "other"), "unresolved", -1), 1);
-	assert_int_equal(cJSON_GetArraySize(counts), 2);
+	assert_string_equal(json_get_string(cJSON_GetArrayItem(counts, 1), "scenario"), "other");
+	assert_int_equal(json_get_int(cJSON_GetArrayItem(counts, 1), "unresolved", -1), 1);
 }
 
 static void test_abandoned_claim_goes_back(void **state)
