@@ -108,7 +108,11 @@ static cJSON *daemon_object(struct daemon *d)
 struct status_job {
 	struct daemon *d; /* borrowed */
 	struct control_conn *conn; /* a reference */
-	uv_timer_t timer;
+	/* An idle handle, not a 0 ms timer: libuv runs a timer re-armed from
+	 * its own callback again in the same turn, before it looks at the
+	 * clock, so the slices would run back to back; idle callbacks run once
+	 * per turn, after the timers that came due. */
+	uv_idle_t idle;
 	struct strbuf out; /* the reply so far */
 	cJSON *states; /* owned: store_scenario_list(), by name */
 	const cJSON *state; /* the next one not yet passed */
@@ -229,7 +233,7 @@ static size_t status_resume_at(const struct catalog *cat, const char *after)
 
 static void on_status_closed(uv_handle_t *handle)
 {
-	struct status_job *job = container_of((uv_timer_t *)handle, struct status_job, timer);
+	struct status_job *job = container_of((uv_idle_t *)handle, struct status_job, idle);
 
 	control_conn_unref(job->conn);
 	strbuf_done(&job->out);
@@ -239,14 +243,14 @@ static void on_status_closed(uv_handle_t *handle)
 	free(job);
 }
 
-static void on_status_slice(uv_timer_t *timer)
+static void on_status_slice(uv_idle_t *idle)
 {
-	struct status_job *job = container_of(timer, struct status_job, timer);
+	struct status_job *job = container_of(idle, struct status_job, idle);
 	const struct catalog *cat = &job->d->catalog;
 	size_t i = status_resume_at(cat, job->after), end;
 
 	if (!control_conn_open(job->conn)) {
-		uv_close((uv_handle_t *)timer, on_status_closed);
+		uv_close((uv_handle_t *)idle, on_status_closed);
 		return;
 	}
 	end = i + STATUS_SLICE < cat->count ? i + STATUS_SLICE : cat->count;
@@ -263,7 +267,8 @@ static void on_status_slice(uv_timer_t *timer)
 		job->after = xstrdup(s->name);
 	}
 	if (end < cat->count) {
-		uv_timer_start(timer, on_status_slice, 0, 0);
+		if (!uv_is_active((uv_handle_t *)idle))
+			uv_idle_start(idle, on_status_slice);
 		return;
 	}
 	strbuf_puts(&job->out, "]}");
@@ -272,7 +277,7 @@ static void on_status_slice(uv_timer_t *timer)
 
 		control_reply_text(job->conn, strbuf_steal(&job->out), len);
 	}
-	uv_close((uv_handle_t *)timer, on_status_closed);
+	uv_close((uv_handle_t *)idle, on_status_closed);
 }
 
 static void cmd_status(struct daemon *d, struct control_conn *conn)
@@ -289,8 +294,8 @@ static void cmd_status(struct daemon *d, struct control_conn *conn)
 	job->state = job->states->child;
 	job->count = job->counts->child;
 	status_head(job);
-	uv_timer_init(&d->engine->loop, &job->timer);
-	on_status_slice(&job->timer);
+	uv_idle_init(&d->engine->loop, &job->idle);
+	on_status_slice(&job->idle);
 }
 
 static void cmd_reload(struct daemon *d, struct control_conn *conn)
