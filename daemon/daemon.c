@@ -235,8 +235,8 @@ static void on_recover_done(int recovered, void *userdata)
 	maybe_finish(d);
 }
 
-static void on_recovered(int64_t execution_id, const char *scenario, int64_t incomplete_id,
-			 const char *note, void *userdata)
+void daemon_log_recovered(int64_t execution_id, const char *scenario, int64_t incomplete_id,
+			  const char *note, void *userdata)
 {
 	(void)userdata;
 	(void)incomplete_id;
@@ -373,7 +373,7 @@ int daemon_main(struct daemon_config *config)
 		start_handles(&d);
 		d.taking_work = true;
 		d.recovering = true;
-		if (runner_recover(d.runner, on_recovered, on_recover_done, &d) < 0) {
+		if (runner_recover(d.runner, daemon_log_recovered, on_recover_done, &d) < 0) {
 			log_warning(RUN, "Cannot look for executions left by a stopped scenariod");
 			on_recover_done(0, &d);
 		}

@@ -241,6 +241,9 @@ void daemon_shutdown(struct daemon *d);
  * what the store now says of the scenario (deactivated after errors?) and
  * of incomplete executions is taken in, and a stop may finish. */
 void daemon_after_job(struct daemon *d, const char *scenario);
+/* runner_recovered_fn: one line in the log per execution recovered. */
+void daemon_log_recovered(int64_t execution_id, const char *scenario, int64_t incomplete_id,
+			  const char *note, void *userdata);
 /* Sets the scenario's switch in the store and plans or unplans it. */
 int daemon_set_enabled(struct daemon *d, struct daemon_scenario *s, bool enabled);
 

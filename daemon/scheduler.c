@@ -260,15 +260,6 @@ static void fire_incomplete(struct daemon *d)
 		scheduler_incomplete_changed(d);
 }
 
-static void on_recovered(int64_t execution_id, const char *scenario, int64_t incomplete_id,
-			 const char *note, void *userdata)
-{
-	(void)userdata;
-	(void)incomplete_id;
-	log_notice(RUN, "Recovered execution=%lld scenario='%s': %s", (long long)execution_id,
-		   scenario ? scenario : "?", note);
-}
-
 static void on_recover_done(int recovered, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -283,7 +274,7 @@ static void fire_housekeeping(struct daemon *d)
 {
 	int r;
 
-	r = runner_recover(d->runner, on_recovered, on_recover_done, d);
+	r = runner_recover(d->runner, daemon_log_recovered, on_recover_done, d);
 	if (r < 0 && r != -EALREADY)
 		log_warning_errno(RUN, r, "Cannot look for abandoned executions: %m");
 	scheduler_incomplete_changed(d);
