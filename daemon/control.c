@@ -57,6 +57,7 @@ struct control_conn {
 	struct strbuf in; /* bytes read, not yet a whole request */
 	bool busy; /* a request is being answered */
 	bool reading;
+	bool close_after_reply; /* an error that ends the connection: close once it is written */
 	uid_t uid;
 	pid_t pid;
 };
@@ -134,7 +135,7 @@ static void on_written(uv_write_t *req, int status)
 	free(w);
 	if (large)
 		malloc_trim(0);
-	if (status < 0)
+	if (status < 0 || conn->close_after_reply)
 		conn_close(conn);
 	else if (conn->control)
 		process(conn);
@@ -265,8 +266,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		pause_reading(conn);
 		strbuf_reset(&conn->in);
 		conn->busy = true;
+		conn->close_after_reply = true;
 		control_reply(conn, e);
-		conn_close(conn);
 		return;
 	}
 	process(conn);
@@ -332,17 +333,17 @@ static void on_connection(uv_stream_t *server, int status)
 		log_warning(CONTROL, "Refused a control connection from uid=%d pid=%d",
 			    (int)cred.uid, (int)cred.pid);
 		conn->busy = true;
+		conn->close_after_reply = true;
 		control_reply(conn, commands_error(69, "permission denied"));
-		conn_close(conn);
 		return;
 	}
 	if (control->count > CONTROL_MAX_CONNECTIONS) {
 		conn->busy = true;
+		conn->close_after_reply = true;
 		control_reply(conn, commands_error(69,
 						   "too many control connections (%d); try "
 						   "again",
 						   CONTROL_MAX_CONNECTIONS));
-		conn_close(conn);
 		return;
 	}
 	uv_timer_start(&conn->idle, on_idle, CONTROL_IDLE_MS, 0);

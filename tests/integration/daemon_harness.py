@@ -24,6 +24,7 @@ class Daemon:
         self.log_path = os.path.join(test.tmp, "scenariod.log")
         self.env = dict(os.environ)
         self.env.update(extra_env or {})
+        self.extra_env = extra_env
         self.args = list(args)
         self.proc = None
         self.notify = None
@@ -36,7 +37,8 @@ class Daemon:
         self.notify.bind(self.notify_path)
         self.messages = []
         env = dict(self.env, NOTIFY_SOCKET=self.notify_path)
-        env.pop("WATCHDOG_USEC", None)
+        if "WATCHDOG_USEC" not in (self.extra_env or {}):
+            env.pop("WATCHDOG_USEC", None)
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [harness.binary("scenariod"), "--state-dir", self.test.state_dir,

@@ -182,6 +182,71 @@ class DaemonTest(daemon_harness.DaemonTestCase):
         self.assertEqual(result.code, 69)
         self.assertIn("no scenariod is answering", result.stderr)
 
+    def test_slots_missed_while_stopped_run_once_at_start(self):
+        self.add_scenario("tick.yaml", TICK)
+        d = self.daemon()
+        self.wait_until("the first tick", lambda: len(self.executions("tick")) == 1)
+        self.assertEqual(d.stop(), 0)
+        # As if the daemon had been down for three and a half intervals.
+        now_ms = int(time.time() * 1000)
+        with self.store() as db:
+            db.execute("UPDATE schedules SET next_run_at = ? WHERE scenario = 'tick'",
+                       (now_ms - 150000,))
+        d.start()
+        self.wait_until("the missed run", lambda: len(self.executions("tick")) == 2)
+        time.sleep(1.0)
+        self.assertEqual(len(self.executions("tick")), 2, "once, not once per missed slot")
+        restarted = iso_ms(self.executions("tick")[0]["started_at"])
+        self.assertAlmostEqual(iso_ms(d.scenario("tick")["next_run_at"]) - restarted, 60000,
+                               delta=1000)
+        self.assertIn("missed its slot", d.log_text())
+        self.assertEqual(d.stop(), 0)
+
+    def test_the_watchdog_is_fed(self):
+        d = self.daemon(extra_env={"WATCHDOG_USEC": "1000000"})
+        started = time.time()
+        d.wait_for("WATCHDOG=1", timeout=5)
+        d.wait_for("WATCHDOG=1", timeout=5)
+        self.assertLess(time.time() - started, 3, "every half of WATCHDOG_USEC")
+        self.assertEqual(d.stop(), 0)
+
+    def test_the_control_socket_bounds_what_a_client_sends(self):
+        import socket as sockets
+        d = self.daemon()
+        # A request line longer than 64 KiB is refused and the connection closed.
+        s = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+        s.connect(d.socket_path)
+        s.sendall(b"{" + b" " * (70 * 1024))
+        reply = s.makefile("rb").readline()
+        self.assertIn(b"longer than 65536 bytes", reply)
+        try:
+            self.assertEqual(s.recv(1), b"", "closed after the error")
+        except ConnectionResetError:
+            pass  # closed with our unread bytes still queued: the same
+        s.close()
+        # At most 64 connections at once; the next is told so, the daemon goes on.
+        held = []
+        for _ in range(64):
+            c = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+            c.connect(d.socket_path)
+            held.append(c)
+        time.sleep(0.3)
+        extra = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+        extra.connect(d.socket_path)
+        self.assertIn(b"too many control connections", extra.makefile("rb").readline())
+        extra.close()
+        for c in held:
+            c.close()
+        time.sleep(0.3)
+        self.assertEqual(d.ctl("status").code, 0)
+        # A request that is not JSON gets an answer, not a hang.
+        s = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+        s.connect(d.socket_path)
+        s.sendall(b"hello\n")
+        self.assertIn(b'"exit":64', s.makefile("rb").readline())
+        s.close()
+        self.assertEqual(d.stop(), 0)
+
     def test_sighup_reloads(self):
         d = self.daemon()
         self.assertEqual(d.status()["scenarios"], [])
