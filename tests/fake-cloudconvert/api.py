@@ -8,8 +8,7 @@ sync host). API errors are raised as wire.ApiError.
 import re
 
 import operations
-from webhooks import EVENTS
-from wire import ApiError, Reply, invalid_data, paginate
+from wire import ApiError, Reply, invalid_data, looks_like_uuid, paginate
 
 
 class Route:
@@ -143,28 +142,44 @@ class Api:
     def create_webhook(self, request):
         body = request.json()
         body = body if isinstance(body, dict) else {}
-        errors = {}
-        if not operations.is_http_url(body.get("url")):
-            errors["url"] = ["The url format is invalid." if body.get("url")
-                             else "The url field is required."]
-        events = body.get("events")
-        if not isinstance(events, list) or not events:
-            errors["events"] = ["The events field is required."]
-        elif any(e not in EVENTS for e in events):
-            errors["events"] = ["The selected events is invalid."]
+        errors = _webhook_errors(body, self.webhooks.accepted_events())
         if errors:
             raise invalid_data(errors)
-        return Reply(201, {"data": self.webhooks.create(body["url"], events)})
+        return Reply(201, {"data": self.webhooks.create(body["url"], body["events"])})
 
     def list_webhooks(self, request):
         hooks = self.webhooks.list(request.query.get("filter[url]"))
         return Reply(200, paginate(hooks, request, self.api_base + "/v2/users/me/webhooks"))
 
     def delete_webhook(self, request, hook_id):
+        if not looks_like_uuid(hook_id):
+            # As for jobs and tasks: the live API answers a malformed id with a 500.
+            raise ApiError(500, "Server Error", "INTERNAL_ERROR")
         if not self.webhooks.delete(hook_id):
             raise ApiError(404, "No query results for model [Webhook] %s" % hook_id,
                            "NOT_FOUND")
         return Reply(204)
+
+
+def _webhook_errors(body, accepted):
+    """Laravel-style field errors of a POST /v2/webhooks body: `url` an http(s) URL,
+    `events` a non-empty array of accepted events (a bad item is named by its index)."""
+    errors = {}
+    url = body.get("url")
+    if url is None or url == "":
+        errors["url"] = ["The url field is required."]
+    elif not operations.is_http_url(url):
+        errors["url"] = ["The url format is invalid."]
+    events = body.get("events")
+    if events is None or events == [] or events == "":
+        errors["events"] = ["The events field is required."]
+    elif not isinstance(events, list):
+        errors["events"] = ["The events must be an array."]
+    else:
+        for index, event in enumerate(events):
+            if event not in accepted:
+                errors["events.%d" % index] = ["The selected events.%d is invalid." % index]
+    return errors
 
 
 def _public_row(row, include):

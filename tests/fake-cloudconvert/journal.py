@@ -1,8 +1,10 @@
-"""The request journal: one JSON line per request the fake received.
+"""The journal: one JSON line per request the fake received or webhook attempt it made.
 
 Tests assert what the client actually sent (headers, bodies, multipart field
 order, whether it leaked the API key to storage), so every request except
-the admin ones is recorded, secrets redacted.
+the admin ones is recorded, secrets redacted. Webhook delivery attempts go
+to the same journal (surface "webhook", see webhooks.py), so one ordered
+record shows both directions of the conversation.
 """
 
 import hashlib
@@ -67,7 +69,7 @@ class Journal:
 
     def __init__(self, path=None):
         self._lock = threading.Lock()
-        self._entries = []
+        self._entries = []  # (seq, surface, JSON line)
         self._numbers = itertools.count(1)
         self._path = path
         self._file = open(path, "w", encoding="utf-8") if path else None
@@ -87,16 +89,30 @@ class Journal:
         entry.update(describe_body(request))
         entry.update(status=status, fault=fault_id,
                      duration_ms=int((time.monotonic() - started) * 1000))
+        self.append(entry)
+
+    def append(self, entry):
+        """Number an entry (its "seq" key is overwritten) and keep it, on disk too.
+
+        Kept as its JSON line, which is what readers get: a webhook burst writes
+        tens of thousands of entries, and parsed bodies would cost ten times the
+        memory."""
         with self._lock:
             entry["seq"] = next(self._numbers)
-            self._entries.append(entry)
+            line = json.dumps(entry, ensure_ascii=False) + "\n"
+            self._entries.append((entry["seq"], entry["surface"], line))
             if self._file:
-                self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                self._file.write(line)
                 self._file.flush()
 
-    def entries(self, since=0):
+    def lines(self, since=0, surface=None):
+        """JSON lines of the entries after `since`, of one surface or all."""
         with self._lock:
-            return [e for e in self._entries if e["seq"] > since]
+            return [line for seq, kind, line in self._entries
+                    if seq > since and (surface is None or kind == surface)]
+
+    def entries(self, since=0, surface=None):
+        return [json.loads(line) for line in self.lines(since, surface)]
 
     def clear(self):
         with self._lock:

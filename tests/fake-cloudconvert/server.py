@@ -6,7 +6,8 @@ One process and one port serve four surfaces, told apart by path prefix:
     /v2/...          the REST host   (base_url = http://127.0.0.1:PORT)
     /sync/v2/...     the sync host   (sync_url = http://127.0.0.1:PORT/sync)
     /storage/...     upload form target and presigned export downloads
-    /__admin/...     test control: faults, journal, reset, clock (never faulted)
+    /__admin/...     test control: faults, journal, reset, clock, webhook delivery
+                     (never faulted)
 
 Once it listens it prints exactly one line to stdout,
 "LISTENING http://127.0.0.1:PORT", and exits 0 on SIGTERM or SIGINT.
@@ -33,6 +34,7 @@ from faults import Faults, RuleError  # noqa: E402
 from journal import Journal  # noqa: E402
 from storage import Blobs, Signer, StorageSurface  # noqa: E402
 from store import Store  # noqa: E402
+from webhook_admin import WebhookAdmin  # noqa: E402
 from webhooks import Webhooks  # noqa: E402
 from wire import (ApiError, Clock, DROP, Reply, Request, iso, node_json,  # noqa: E402
                   parse_target, php_json)
@@ -81,9 +83,10 @@ class App:
         self.faults = Faults()
         self.journal = Journal(options.journal)
         self.webhooks = Webhooks(self.clock, base_url, options.job_webhook_secret,
-                                 retries=options.webhook_retries,
+                                 journal=self.journal, retries=options.webhook_retries,
                                  retry_delay=options.webhook_retry_delay,
-                                 timeout=options.webhook_timeout)
+                                 timeout=options.webhook_timeout,
+                                 task_events=not options.no_task_events)
         signer = Signer(base_url + "/storage")
         self.store = Store(clock=self.clock, blobs=Blobs(options.state_dir), signer=signer,
                            faults=self.faults, webhooks=self.webhooks, api_base=base_url,
@@ -93,6 +96,7 @@ class App:
         self.api = Api(self.store, self.webhooks, base_url)
         self.sync = SyncApi(self.store, options.sync_timeout)
         self.storage = StorageSurface(self.store, signer, self.clock)
+        self.webhook_admin = WebhookAdmin(self.webhooks, self.store)
         self.limiter = RateLimiter(options.rate_limit, options.enforce_rate_limit)
         if options.faults:
             with open(options.faults, encoding="utf-8") as source:
@@ -196,8 +200,7 @@ class App:
                 return Reply(200, self.info())
             if path == "/__admin/journal" and method == "GET":
                 since = int(request.query.get("since", "0") or 0)
-                lines = "".join(json.dumps(e, ensure_ascii=False) + "\n"
-                                for e in self.journal.entries(since))
+                lines = "".join(self.journal.lines(since, request.query.get("surface")))
                 return Reply(200, raw=lines.encode("utf-8"), content_type="application/x-ndjson")
             if path == "/__admin/journal" and method == "DELETE":
                 self.journal.clear()
@@ -212,14 +215,15 @@ class App:
             if path.startswith("/__admin/faults/") and method == "DELETE":
                 found = self.faults.remove(path[len("/__admin/faults/"):])
                 return Reply(204) if found else Reply(404, {"error": "no such rule"})
-            if path == "/__admin/webhook-deliveries" and method == "GET":
-                return Reply(200, {"deliveries": self.webhooks.deliveries()})
             if path == "/__admin/clock" and method == "POST":
                 advance = float((_json_body(request) or {}).get("advance", 0))
                 return Reply(200, {"now": iso(self.clock.advance(advance))})
             if path == "/__admin/reset" and method == "POST":
                 self.reset()
                 return Reply(204)
+            reply = self.webhook_admin.handle(method, path, request)
+            if reply is not None:
+                return reply
         except (RuleError, ValueError, TypeError, AttributeError) as err:
             return Reply(400, {"error": str(err)})
         return Reply(404, {"error": "unknown admin endpoint %s %s" % (method, path)})
@@ -353,6 +357,8 @@ def parse_options(argv):
     parser.add_argument("--webhook-timeout", type=float, default=5.0)
     parser.add_argument("--job-webhook-secret", default="test-webhook-secret",
                         help="signs deliveries to a job's own webhook_url")
+    parser.add_argument("--no-task-events", action="store_true",
+                        help="POST /v2/webhooks accepts only the reference's job.* events")
     parser.add_argument("--credits", type=int, default=10000,
                         help="the account's credits; at 0 job creation answers 402")
     parser.add_argument("--max-concurrent-jobs", type=int, default=0,

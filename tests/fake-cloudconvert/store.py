@@ -8,6 +8,9 @@ clients see real intermediate states.
 
 One re-entrant lock guards all state. The condition variable on it is
 notified on every change, which is what the sync host's blocking GETs wait on.
+Webhook events are emitted with that lock held, so they are queued in the
+order things happened: job.created, then task.created of each task, then
+task.finished or task.failed as tasks end, then job.finished or job.failed.
 """
 
 import copy
@@ -134,6 +137,8 @@ class Store:
             # waiting), as recorded; tasks start right after.
             created = self.job_json(job)
             self.webhooks.emit("job.created", created)
+            for task_data in created["tasks"]:  # rendered as GET /v2/tasks/{id} does
+                self.webhooks.emit("task.created", task_data)
             self._advance()
             return created
 
@@ -213,6 +218,7 @@ class Store:
             task = self._new_task(new_id(), body.get("name"), None, spec, inputs or [],
                                   self.clock.now())
             created = self.task_json(task)
+            self.webhooks.emit("task.created", created)
             self._advance()
             return created
 
@@ -262,6 +268,7 @@ class Store:
                 job.task_ids.append(task.id)
                 job.ended_at = None
             created = self.task_json(task)
+            self.webhooks.emit("task.created", created)
             self._advance()
             return created
 
@@ -315,6 +322,32 @@ class Store:
             "tasks_per_minute": None,
             "links": {"self": "%s/v2/users/%d" % (self.api_base, USER_ID)},
         }
+
+    # --- phantom jobs (webhook bursts) ---
+
+    def phantom_job(self, tag, filename, content):
+        """A finished import/raw -> export/url job, as job.finished shows it, that exists
+        only in a webhook body: it is not stored, so GET /v2/jobs/{id} and its download
+        URL answer 404. Bursts need thousands of distinct jobs without running them."""
+        now = self.clock.now()
+        data = content.encode("utf-8")
+        job = Job(new_id(), tag, None, now, 0, status="finished", started_at=now, ended_at=now)
+        imported = self._phantom_task(job, "import-1", "import/raw",
+                                      {"file": content, "filename": filename}, [], now)
+        imported.result = {"files": [{"filename": filename, "size": len(data)}]}
+        exported = self._phantom_task(job, "export-1", "export/url", {"input": ["import-1"]},
+                                      [imported.id], now)
+        exported.storage = "fake"
+        exported.result = {"files": [{"filename": filename, "size": len(data),
+                                      "url": self.signer.download_url(
+                                          exported.id, filename, now + RETENTION, False)}]}
+        return self.job_json(job, tasks=[imported, exported])
+
+    def _phantom_task(self, job, name, operation, fields, input_ids, now):
+        payload = dict({"operation": operation}, **fields)
+        return Task(new_id(), name, job.id, operation, payload, input_ids, False, now, 0,
+                    status="finished", credits=0, started_at=now, ended_at=now,
+                    host_name=HOST_NAME)
 
     # --- retention ---
 
@@ -445,6 +478,7 @@ class Store:
             task.credits = 0
         task.status = "finished"
         task.ended_at = now
+        self.webhooks.emit("task.finished", self.task_json(task))
 
     def _end(self, task, status, code, message):
         task.status = status
@@ -453,6 +487,7 @@ class Store:
         task.ended_at = self.clock.now()
         if task.operation == "import/upload":
             task.result = None
+        self.webhooks.emit("task.failed", self.task_json(task))
 
     def _refresh_jobs(self):
         for job in self.jobs.values():
@@ -513,13 +548,15 @@ class Store:
 
     # --- JSON shapes (fixture key order) ---
 
-    def job_json(self, job, include_tasks=True, task_include=()):
+    def job_json(self, job, include_tasks=True, task_include=(), tasks=None):
+        """`tasks` (Task objects) replaces the job's own, for a job that is not stored."""
         data = {"id": job.id, "tag": job.tag, "status": job.status,
                 "created_at": iso(job.created_at), "started_at": iso(job.started_at),
                 "ended_at": iso(job.ended_at)}
         if include_tasks:
-            data["tasks"] = [self.task_json(self.tasks[i], task_include)
-                             for i in job.task_ids if i in self.tasks]
+            if tasks is None:
+                tasks = [self.tasks[i] for i in job.task_ids if i in self.tasks]
+            data["tasks"] = [self.task_json(t, task_include) for t in tasks]
         data["links"] = {"self": "%s/v2/jobs/%s" % (self.api_base, job.id)}
         return data
 

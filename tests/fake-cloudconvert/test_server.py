@@ -18,6 +18,7 @@ import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
@@ -147,11 +148,15 @@ def multipart(fields, boundary="----fakeccboundary"):
 
 
 class Receiver:
-    """A local webhook endpoint recording raw deliveries; statuses scripted per path."""
+    """A local webhook endpoint recording raw deliveries; statuses and delays scripted per path."""
 
     def __init__(self):
         self.requests = []
         self.statuses = {}  # path -> list of statuses to answer, in turn (then 200)
+        self.delays = {}  # path -> list of seconds to wait before answering, in turn
+        self.pace = {}  # path -> seconds to wait before every answer (after `delays`)
+        self.active = 0  # requests being handled now, and the most at once
+        self.peak = 0
         self.lock = threading.Lock()
         receiver = self
 
@@ -159,19 +164,49 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
+                    receiver.active += 1
+                    receiver.peak = max(receiver.peak, receiver.active)
+                    delays = receiver.delays.get(self.path) or []
+                    delay = delays.pop(0) if delays else receiver.pace.get(self.path, 0)
+                time.sleep(delay)
+                with receiver.lock:
+                    receiver.active -= 1
                     receiver.requests.append((self.path, dict(self.headers), body))
                     queue = receiver.statuses.get(self.path) or []
                     status = queue.pop(0) if queue else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:  # the fake gave up waiting (timeout test)
+                    self.close_connection = True
 
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handle)
+        class Server(http.server.ThreadingHTTPServer):
+            request_queue_size = 128  # bursts connect many at once
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                pass  # a timed-out delivery's socket, closed under the handler
+
+        self.server = Server(("127.0.0.1", 0), Handle)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def clear(self):
+        with self.lock:
+            self.requests.clear()
+            self.statuses.clear()
+            self.delays.clear()
+            self.pace.clear()
+            self.peak = 0
+
+    def received(self, path):
+        """[(headers, body)] delivered to `path`, in arrival order."""
+        with self.lock:
+            return [(h, b) for p, h, b in self.requests if p == path]
 
     def wait_for(self, predicate, timeout=5):
         deadline = time.monotonic() + timeout
@@ -230,7 +265,8 @@ class ServerTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.journal_path = os.path.join(cls.tmp.name, "requests.jsonl")
         cls.server = FakeServer("--processing-delay", "0.02", "--sync-timeout", "1",
-                                "--webhook-retry-delay", "0.05", "--journal", cls.journal_path,
+                                "--webhook-retry-delay", "0.05", "--webhook-timeout", "1",
+                                "--journal", cls.journal_path,
                                 "--api-key", "test-key", "--api-key", "second-key",
                                 "--job-webhook-secret", "job-secret")
         cls.receiver = Receiver()
@@ -245,9 +281,7 @@ class ServerTest(unittest.TestCase):
     def setUp(self):
         status, _, _ = self.server.admin("POST", "reset")
         self.assertEqual(status, 204)
-        with self.receiver.lock:
-            self.receiver.requests.clear()
-            self.receiver.statuses.clear()
+        self.receiver.clear()
 
     # --- helpers ---
 
@@ -855,6 +889,325 @@ class ServerTest(unittest.TestCase):
         status, _, raw = self.server.request("POST", "/v2/webhooks", {"url": "x", "events": []})
         self.assertEqual(sorted(json.loads(raw)["errors"]), ["events", "url"])
 
+    # --- webhooks: registration, events, delivery, admin hooks ---
+
+    ALL_EVENTS = list(webhooks.EVENTS + webhooks.TASK_EVENTS)
+    THREE_TASKS = {
+        "i": {"operation": "import/raw", "file": "w", "filename": "w.txt"},
+        "c": {"operation": "convert", "input": "i", "output_format": "pdf"},
+        "e": {"operation": "export/url", "input": "c"},
+    }
+
+    def add_webhook(self, path, events):
+        return self.server.json("POST", "/v2/webhooks", {
+            "url": self.receiver.url + path, "events": events}, expect=201)["data"]
+
+    def settle_webhooks(self):
+        """Every delivery of what happened so far answered (wait for the job first)."""
+        status, _, raw = self.server.admin("POST", "webhooks/wait", {"timeout": 10})
+        self.assertEqual(status, 200, raw)
+        return json.loads(raw)
+
+    def deliveries_to(self, path, secret):
+        """[(event, subject)] received at `path`, each checked: signed with `secret` over
+        the exact bytes, PHP-style JSON, the documented headers."""
+        events = []
+        for headers, body in self.receiver.received(path):
+            self.assertEqual(headers["CloudConvert-Signature"],
+                             hmac.new(secret.encode(), body, hashlib.sha256).hexdigest())
+            self.assertEqual(headers["Content-Type"], "application/json")
+            self.assertEqual(headers["User-Agent"], webhooks.USER_AGENT)
+            self.assertEqual(body, wire.php_json(json.loads(body)))
+            parsed = json.loads(body)
+            self.assertEqual(len(parsed), 2)
+            subject = parsed["task"] if parsed["event"].startswith("task.") else parsed["job"]
+            events.append((parsed["event"], subject))
+        return events
+
+    def webhook_entries(self, **match):
+        _, _, raw = self.server.admin("GET", "journal?surface=webhook")
+        entries = [json.loads(line) for line in raw.decode().splitlines()]
+        return [e for e in entries if all(e[k] == v for k, v in match.items())]
+
+    def test_webhook_registration_object_list_and_delete(self):
+        status, headers, raw = self.server.request("POST", "/v2/webhooks", {
+            "url": self.receiver.url + "/a", "events": self.ALL_EVENTS})
+        self.assertEqual((status, headers["Content-Type"]), (201, "application/json"))
+        self.assertIn(b"http:\\/\\/127.0.0.1", raw)  # the API host's PHP-style escaping
+        hook = json.loads(raw)["data"]
+        self.assertEqual(list(hook), ["id", "url", "events", "disabled", "failing",
+                                      "signing_secret", "created_at", "updated_at", "links"])
+        uuid.UUID(hook["id"])
+        self.assertEqual((hook["url"], hook["events"], hook["disabled"], hook["failing"]),
+                         (self.receiver.url + "/a", self.ALL_EVENTS, False, False))
+        self.assertRegex(hook["signing_secret"], r"^[A-Za-z0-9]{32}$")
+        self.assertRegex(hook["created_at"], TIMESTAMP)
+        self.assertEqual(hook["links"], {"self": self.server.base + "/v2/webhooks/" + hook["id"]})
+        other = self.add_webhook("/b", ["job.finished"])
+        self.assertNotEqual(other["signing_secret"], hook["signing_secret"])
+
+        page = self.server.json("GET", "/v2/users/me/webhooks?per_page=1", expect=200)
+        self.assertEqual([h["id"] for h in page["data"]], [other["id"]])  # newest first
+        self.assertEqual(page["data"][0], other)  # signing_secret included
+        second = self.server.json("GET", page["links"]["next"], expect=200)
+        self.assertEqual(([h["id"] for h in second["data"]], second["links"]["next"]),
+                         ([hook["id"]], None))
+        for query in ("filter[url]=" + hook["url"],
+                      "filter%5Burl%5D=" + urllib.parse.quote(hook["url"], safe="")):
+            listed = self.server.json("GET", "/v2/users/me/webhooks?" + query)["data"]
+            self.assertEqual([h["id"] for h in listed], [hook["id"]], query)
+
+        self.assertEqual(self.server.request("DELETE", "/v2/webhooks/" + hook["id"])[0], 204)
+        status, _, raw = self.server.request("DELETE", "/v2/webhooks/" + hook["id"])
+        self.assertEqual((status, json.loads(raw)["code"]), (404, "NOT_FOUND"))
+        self.assertEqual(self.server.request("DELETE", "/v2/webhooks/nope")[0], 500)
+        listed = self.server.json("GET", "/v2/users/me/webhooks")["data"]
+        self.assertEqual([h["id"] for h in listed], [other["id"]])
+
+    def test_webhook_registration_validation(self):
+        url = self.receiver.url + "/v"
+        cases = [
+            ({}, {"url": ["The url field is required."],
+                  "events": ["The events field is required."]}),
+            ({"url": "ftp://example.com/x", "events": ["job.finished"]},
+             {"url": ["The url format is invalid."]}),
+            ({"url": url, "events": []}, {"events": ["The events field is required."]}),
+            ({"url": url, "events": "job.finished"}, {"events": ["The events must be an array."]}),
+            ({"url": url, "events": ["job.finished", "job.updated", "task.finished"]},
+             {"events.1": ["The selected events.1 is invalid."]}),
+        ]
+        for body, errors in cases:
+            status, _, raw = self.server.request("POST", "/v2/webhooks", body)
+            self.assertEqual((status, json.loads(raw)), (422, {
+                "message": "The given data was invalid.", "code": "INVALID_DATA",
+                "errors": errors}), body)
+        self.assertEqual(self.server.json("GET", "/v2/users/me/webhooks")["data"], [])
+
+    def test_webhook_task_events_in_job_order(self):
+        every = self.add_webhook("/every", self.ALL_EVENTS)
+        jobs_only = self.add_webhook("/jobs", list(webhooks.EVENTS))
+        created = self.create_job(self.THREE_TASKS, "ordered")
+        job = self.wait_job(created["id"])
+        self.settle_webhooks()
+
+        heard = self.deliveries_to("/every", every["signing_secret"])
+        self.assertEqual([(e, s.get("name"), s["status"]) for e, s in heard], [
+            ("job.created", None, "waiting"),
+            ("task.created", "i", "waiting"), ("task.created", "c", "waiting"),
+            ("task.created", "e", "waiting"),
+            ("task.finished", "i", "finished"), ("task.finished", "c", "finished"),
+            ("task.finished", "e", "finished"),
+            ("job.finished", None, "finished")])
+        self.assertEqual(heard[0][1], created)
+        self.assertEqual(heard[-1][1], job)
+        for event, subject in heard[1:4]:
+            self.assertEqual(subject, self.task(created, subject["name"]))
+        for event, subject in heard[4:7]:  # the task as GET /v2/tasks/{id} shows it
+            self.assertEqual(subject, self.server.json(
+                "GET", "/v2/tasks/" + subject["id"], expect=200)["data"])
+        self.assertEqual([e for e, _ in self.deliveries_to("/jobs", jobs_only["signing_secret"])],
+                         ["job.created", "job.finished"])
+
+    def test_webhook_failed_job_and_standalone_task_events(self):
+        hook = self.add_webhook("/t", self.ALL_EVENTS)
+        self.server.add_faults({"action": "fail_task", "operation": "convert",
+                                "code": "CONVERSION_FAILED", "message": "boom"})
+        self.wait_job(self.create_job(self.THREE_TASKS)["id"])
+        standalone = self.server.json("POST", "/v2/import/raw", {
+            "file": "s", "filename": "s.txt"}, expect=201)["data"]
+        self.server.json("GET", "/sync/v2/tasks/" + standalone["id"], expect=200)
+        self.settle_webhooks()
+        heard = self.deliveries_to("/t", hook["signing_secret"])
+        self.assertEqual([(e, s.get("name"), s.get("code")) for e, s in heard], [
+            ("job.created", None, None),
+            ("task.created", "i", None), ("task.created", "c", None), ("task.created", "e", None),
+            ("task.finished", "i", None), ("task.failed", "c", "CONVERSION_FAILED"),
+            ("task.failed", "e", "INPUT_TASK_FAILED"), ("job.failed", None, None),
+            ("task.created", None, None), ("task.finished", None, None)])
+        self.assertEqual(heard[-1][1]["id"], standalone["id"])
+        self.assertIsNone(heard[-1][1]["job_id"])
+        entries = self.webhook_entries(task_id=standalone["id"])
+        self.assertEqual([(e["event"], e["job_id"]) for e in entries],
+                         [("task.created", None), ("task.finished", None)])
+
+    def test_webhook_journal_records_each_attempt(self):
+        hook = self.add_webhook("/flaky", ["job.finished"])
+        self.receiver.statuses["/flaky"] = [503]
+        job = self.raw_job("j.txt", "j")
+        self.settle_webhooks()
+        (_, first), (headers, body) = self.receiver.received("/flaky")
+        self.assertEqual(first, body)  # a retry sends the very same bytes
+        entries = self.webhook_entries()
+        self.assertEqual([(e["attempt"], e["status"], e["error"], e["outcome"]) for e in entries],
+                         [(1, 503, None, "retry"), (2, 200, None, "delivered")])
+        for entry in entries:
+            self.assertEqual((entry["surface"], entry["method"], entry["url"], entry["path"]),
+                             ("webhook", "POST", hook["url"], "/flaky"))
+            self.assertEqual((entry["webhook_id"], entry["event"], entry["job_id"],
+                              entry["task_id"], entry["kind"], entry["burst"]),
+                             (hook["id"], "job.finished", job["id"], None, "event", None))
+            self.assertEqual(entry["delivery"], entries[0]["delivery"])
+            self.assertEqual(entry["signature"], headers["CloudConvert-Signature"])
+            self.assertEqual(entry["headers"]["CloudConvert-Signature"], entry["signature"])
+            self.assertEqual((entry["body_size"], entry["body_sha256"]), (len(body), sha256(body)))
+            self.assertEqual(entry["body"], json.loads(body))
+            self.assertFalse(entry["has_authorization"])
+            self.assertRegex(entry["time"], r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")
+        # The same lines, in order with the requests, in the plain journal and the file.
+        journal = self.server.journal()
+        self.assertEqual([e for e in journal if e["surface"] == "webhook"], entries)
+        self.assertEqual(journal[0]["path"], "/v2/webhooks")
+        with open(self.journal_path, encoding="utf-8") as source:
+            self.assertEqual([json.loads(line) for line in source], journal)
+        deliveries = json.loads(self.server.admin("GET", "webhook-deliveries")[2])["deliveries"]
+        self.assertEqual([(d["seq"], d["outcome"], [a["status"] for a in d["attempts"]])
+                          for d in deliveries], [(entries[0]["delivery"], "delivered", [503, 200])])
+
+    def test_webhook_retries_refused_and_timed_out(self):
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        dead_url = "http://127.0.0.1:%d/dead" % closed.getsockname()[1]
+        closed.close()  # nothing listens there: connection refused
+        dead = self.server.json("POST", "/v2/webhooks", {
+            "url": dead_url, "events": ["job.finished"]}, expect=201)["data"]
+        slow = self.add_webhook("/slow", ["job.finished"])
+        self.receiver.delays["/slow"] = [1.5]  # longer than --webhook-timeout 1
+        self.raw_job("r.txt", "r")
+        self.settle_webhooks()
+        refused = self.webhook_entries(webhook_id=dead["id"])
+        self.assertEqual([(e["attempt"], e["status"], e["outcome"]) for e in refused],
+                         [(1, None, "retry"), (2, None, "retry"), (3, None, "retry"),
+                          (4, None, "failed")])  # 1 + --webhook-retries 3
+        self.assertTrue(all("ConnectionRefusedError" in e["error"] for e in refused), refused)
+        timed_out = self.webhook_entries(webhook_id=slow["id"])
+        self.assertEqual([(e["status"], e["outcome"]) for e in timed_out],
+                         [(None, "retry"), (200, "delivered")])
+        self.assertIn("timed out", timed_out[0]["error"])
+        hooks = {h["id"]: h for h in self.server.json("GET", "/v2/users/me/webhooks")["data"]}
+        self.assertEqual((hooks[dead["id"]]["failing"], hooks[dead["id"]]["disabled"]),
+                         (True, False))
+        self.assertFalse(hooks[slow["id"]]["failing"])
+
+    def test_webhook_pause_resume_and_gone_skips_queued(self):
+        kept = self.add_webhook("/kept", ["job.created", "job.finished"])
+        gone = self.add_webhook("/gone", ["job.created", "job.finished"])
+        self.receiver.statuses["/gone"] = [410]
+        state = json.loads(self.server.admin("POST", "webhooks/pause")[2])
+        self.assertEqual((state["paused"], state["in_flight"]), (True, 0))
+        job = self.raw_job("p.txt", "p")  # finished while deliveries are held back
+        time.sleep(0.1)
+        self.assertEqual(self.receiver.received("/kept"), [])
+        state = json.loads(self.server.admin("GET", "webhooks")[2])
+        self.assertEqual((state["paused"], state["pending"]), (True, 4))
+        self.assertEqual(self.server.admin("POST", "webhooks/wait", {"timeout": 0.1})[0], 408)
+        self.assertEqual(json.loads(self.server.admin("POST", "webhooks/resume")[2])["paused"],
+                         False)
+        self.settle_webhooks()
+        self.assertEqual([(e, s["id"]) for e, s in self.deliveries_to(
+            "/kept", kept["signing_secret"])], [("job.created", job["id"]),
+                                                ("job.finished", job["id"])])
+        # 410 Gone disables the webhook: its queued job.finished is never sent.
+        self.assertEqual(len(self.receiver.received("/gone")), 1)
+        deliveries = json.loads(self.server.admin("GET", "webhook-deliveries")[2])["deliveries"]
+        self.assertEqual([(d["event"], d["outcome"], len(d["attempts"])) for d in deliveries
+                          if d["webhook_id"] == gone["id"]],
+                         [("job.created", "gone", 1), ("job.finished", "skipped", 0)])
+        hooks = {h["id"]: h for h in self.server.json("GET", "/v2/users/me/webhooks")["data"]}
+        self.assertTrue(hooks[gone["id"]]["disabled"])
+        status, _, raw = self.server.admin("POST", "webhooks/redeliver", {
+            "webhook_id": gone["id"], "event": "job.finished", "job_id": job["id"]})
+        self.assertEqual(status, 409, raw)
+
+    def test_webhook_redeliver_and_replay(self):
+        hook = self.add_webhook("/again", ["job.finished"])
+        job = self.raw_job("a.txt", "a")
+        self.settle_webhooks()
+        first = self.webhook_entries()[0]
+
+        def redeliver(body, expect=202):
+            status, _, raw = self.server.admin("POST", "webhooks/redeliver", body)
+            self.assertEqual(status, expect, raw)
+            return json.loads(raw)
+
+        export = self.task(job, "export")
+        redeliver({"webhook_id": hook["id"], "event": "job.created", "job_id": job["id"]})
+        answer = redeliver({"webhook_id": hook["id"], "event": "task.finished",
+                            "task_id": export["id"]})["delivery"]
+        self.assertEqual((answer["kind"], answer["event"], answer["task_id"], answer["job_id"]),
+                         ("redelivery", "task.finished", export["id"], job["id"]))
+        redeliver({"delivery": first["delivery"]})
+        self.settle_webhooks()
+        heard = self.deliveries_to("/again", hook["signing_secret"])
+        self.assertEqual([e for e, _ in heard],
+                         ["job.finished", "job.created", "task.finished", "job.finished"])
+        self.assertEqual(heard[1][1], self.server.json("GET", "/v2/jobs/" + job["id"])["data"])
+        self.assertEqual(heard[2][1], export)
+        received = self.receiver.received("/again")
+        self.assertEqual(received[3], received[0])  # the replay: same bytes, same signature
+        self.assertEqual([e["kind"] for e in self.webhook_entries()],
+                         ["event", "redelivery", "redelivery", "redelivery"])
+
+        missing = str(uuid.uuid4())
+        redeliver({"webhook_id": missing, "event": "job.finished", "job_id": job["id"]}, 404)
+        redeliver({"webhook_id": hook["id"], "event": "job.finished", "job_id": missing}, 404)
+        redeliver({"webhook_id": hook["id"], "event": "task.failed", "task_id": missing}, 404)
+        redeliver({"webhook_id": hook["id"], "event": "task.finished", "job_id": job["id"]}, 400)
+        redeliver({"webhook_id": hook["id"], "event": "job.updated", "job_id": job["id"]}, 400)
+        redeliver({"delivery": 999999}, 404)
+
+    def test_webhook_burst_reports_statuses_within_concurrency(self):
+        hook = self.add_webhook("/burst", ["job.finished"])
+        self.receiver.statuses["/burst"] = [500, 503]
+        self.receiver.pace["/burst"] = 0.005
+        status, _, raw = self.server.admin("POST", "webhooks/burst", {
+            "webhook_id": hook["id"], "count": 150, "concurrency": 6})
+        self.assertEqual(status, 200, raw)
+        report = json.loads(raw)
+        self.assertEqual({k: v for k, v in report.items() if k not in ("duration_ms", "job_ids")},
+                         {"burst": report["burst"], "webhook_id": hook["id"], "count": 150,
+                          "concurrency": 6,
+                          "done": True, "sent": 150, "statuses": {"200": 150},
+                          "outcomes": {"delivered": 150}, "attempts": 152,
+                          "attempt_statuses": {"200": 150, "500": 1, "503": 1}})
+        self.assertEqual(len(set(report["job_ids"])), 150)
+        self.assertTrue(1 < self.receiver.peak <= 6, self.receiver.peak)
+        heard = self.deliveries_to("/burst", hook["signing_secret"])  # checks every signature
+        finished = {s["id"] for e, s in heard if s["status"] == "finished"}
+        self.assertEqual(finished, set(report["job_ids"]))
+        self.assertEqual({e for e, _ in heard}, {"job.finished"})
+        self.assertEqual([t["operation"] for t in heard[0][1]["tasks"]],
+                         ["import/raw", "export/url"])
+        self.assertEqual(len(self.webhook_entries(burst=report["burst"])), 152)
+        # The jobs exist only in their deliveries.
+        self.assertEqual(self.server.request("GET", "/v2/jobs/" + report["job_ids"][0])[0], 404)
+
+        status, _, raw = self.server.admin("POST", "webhooks/burst", {
+            "webhook_id": hook["id"], "count": 1, "concurrency": 65})
+        self.assertEqual(status, 400, raw)
+        status, _, raw = self.server.admin("POST", "webhooks/burst", {
+            "webhook_id": str(uuid.uuid4()), "count": 1})
+        self.assertEqual(status, 404, raw)
+
+    def test_webhook_burst_in_background(self):
+        hook = self.add_webhook("/background", ["job.finished"])
+        self.receiver.pace["/background"] = 0.01
+        status, _, raw = self.server.admin("POST", "webhooks/burst", {
+            "webhook_id": hook["id"], "count": 40, "concurrency": 2, "wait": False})
+        self.assertEqual(status, 202, raw)
+        started = json.loads(raw)
+        self.assertFalse(started["done"])
+        deadline = time.monotonic() + 10
+        while True:
+            status, _, raw = self.server.admin("GET", "webhooks/bursts/%d" % started["burst"])
+            report = json.loads(raw)
+            if report["done"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual((status, report["done"], report["sent"], report["statuses"]),
+                         (200, True, 40, {"200": 40}))
+        self.assertEqual(len(self.receiver.received("/background")), 40)
+        self.assertEqual(self.server.admin("GET", "webhooks/bursts/99")[0], 404)
+
     # --- journal ---
 
     def test_journal_records_what_the_client_sent(self):
@@ -910,6 +1263,20 @@ class StartupOptionsTest(unittest.TestCase):
                 self.assertEqual((status, json.loads(raw)["code"]), (402, "CREDITS_EXCEEDED"))
             finally:
                 self.assertEqual(server.stop(), 0)
+
+    def test_no_task_events_option(self):
+        """--no-task-events: only the reference's job events may be registered."""
+        server = FakeServer("--no-task-events")
+        try:
+            status, _, raw = server.request("POST", "/v2/webhooks", {
+                "url": "http://127.0.0.1:9/x", "events": ["job.finished", "task.finished"]})
+            self.assertEqual((status, json.loads(raw)["errors"]),
+                             (422, {"events.1": ["The selected events.1 is invalid."]}))
+            status, _, _ = server.request("POST", "/v2/webhooks", {
+                "url": "http://127.0.0.1:9/x", "events": list(webhooks.EVENTS)})
+            self.assertEqual(status, 201)
+        finally:
+            self.assertEqual(server.stop(), 0)
 
     def test_enforced_rate_limit(self):
         server = FakeServer("--rate-limit", "3", "--enforce-rate-limit")
