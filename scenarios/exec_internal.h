@@ -101,6 +101,10 @@ struct execution {
 	int64_t in_flight_operation; /* store id of its operation */
 
 	int cycle; /* 1-based trigger cycle */
+	int64_t event_id; /* an instant trigger's event taken for this cycle; 0: none */
+	cJSON *event; /* owned: its payload */
+	bool event_unconsumed; /* the trigger did not emit it: back to the queue */
+	cJSON *replay_events; /* owned: events a recovered execution held, [{id, cycle}] */
 	bool trigger_emitted; /* the current cycle's trigger gave bundles */
 	char *stored_cursor; /* owned: the trigger's cursor as the cycle found it */
 	char *pending_cursor; /* owned: to store when the cycle commits */
@@ -188,6 +192,22 @@ struct node_info *resume_find_node(struct execution *exec, const char *id);
  * `retry_after_ms` from now. */
 int64_t resume_next_attempt(const struct execution *exec, int attempts, int max_attempts,
 			    int64_t interval_ms, int64_t retry_after_ms);
+
+/* trigger_events.c: instant triggers and the webhook queue. */
+bool trigger_events_instant(const struct flow_node *node);
+/* How many events one run takes: 100 for `schedule: instant`, else max_cycles. */
+int trigger_events_cycle_limit(const struct scenario *scenario);
+/* Takes this cycle's event (none when the queue is empty). */
+void trigger_events_take(struct execution *exec, const struct node_info *trigger);
+/* The cycle is over: its event is acknowledged or given back. */
+void trigger_events_end_cycle(struct execution *exec);
+/* Recovery: takes over the events the dead run held. */
+int trigger_events_adopt(struct execution *exec);
+/* Recovery replayed this cycle's trigger: its event was consumed when its
+ * bundle is on record, else it goes back to the queue. */
+void trigger_events_replayed(struct execution *exec, bool on_record);
+/* Gives back the events a run holds and never reached. */
+void trigger_events_release_rest(struct execution *exec);
 
 /* context.c: the mapping scope of a bundle path. */
 struct eval_context {

@@ -158,6 +158,7 @@ void execution_finish(struct execution *exec)
 			exec->status = exec->had_warning ? EXECUTION_WARNING : EXECUTION_SUCCESS;
 	}
 	exec->counters.duration_ms = time_monotonic_ms() - exec->started_monotonic_ms;
+	trigger_events_release_rest(exec);
 
 	/* A failure to write the final record leaves the execution "running"
 	 * with an expiring claim: it then shows as abandoned, which is the truth. */
@@ -184,6 +185,8 @@ static void on_lease_timer(uv_timer_t *timer)
 	}
 	if (store_execution_renew(exec->env->store, exec->id) < 0)
 		execution_interrupt(exec, "another process took over this execution");
+	else if (exec->event_id || exec->replay_events)
+		store_event_renew(exec->env->store, exec->id);
 }
 
 static cJSON *context_object(const char *key, const char *value)
@@ -266,7 +269,9 @@ static int prepare_recover(struct execution *exec, int64_t id, const cJSON *reco
 		exec->replay = cJSON_CreateArray();
 	exec->id = id;
 	exec->origin_execution_id = id;
-	if (origin.resume_state)
+	if (r == 0)
+		r = trigger_events_adopt(exec);
+	if (r == 0 && origin.resume_state)
 		r = recover_resumed(exec, &origin, record, reterr_msg);
 	store_execution_origin_done(&origin);
 	return r;
@@ -396,6 +401,8 @@ struct execution *execution_free(struct execution *exec)
 	free(exec->snapshot);
 	tz_free(exec->owned_tz);
 	cJSON_Delete(exec->replay);
+	cJSON_Delete(exec->event);
+	cJSON_Delete(exec->replay_events);
 	cJSON_Delete(exec->error);
 	cJSON_Delete(exec->log);
 	cJSON_Delete(exec->execution_json);

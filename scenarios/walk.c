@@ -433,6 +433,8 @@ static void suspend_stop(struct execution *exec, struct frame *f, struct node_in
 	int64_t id;
 
 	exec->stopping = true;
+	if (refetches(f, ni))
+		exec->event_unconsumed = true;
 	if (refetches(f, ni) || (settings->confidential && !settings->store_incomplete)) {
 		message = xasprintf("%s; the remaining bundles were not processed",
 				    exec->interrupt_reason);
@@ -557,6 +559,8 @@ static void replay_stop(struct execution *exec, struct frame *f, struct node_inf
 	cJSON_Delete(exec->replay);
 	exec->replay = NULL;
 	exec->stopping = true;
+	if (f->is_trigger && trigger_events_instant(ni->node))
+		trigger_events_replayed(exec, false);
 	if (refetches(f, ni)) {
 		error = error_json(ERROR_EXECUTION_INTERRUPTED,
 				   "the process running this execution stopped before its trigger "
@@ -596,6 +600,8 @@ static void replay_module(struct execution *exec, struct frame *f, struct node_i
 		return;
 	}
 	exec->replay_next++;
+	if (f->is_trigger && trigger_events_instant(ni->node))
+		trigger_events_replayed(exec, streq(status, "success"));
 	if (streq(status, "success")) {
 		const cJSON *output = cJSON_GetObjectItem(op, "output");
 		cJSON *outputs = cJSON_IsArray(output) ? cJSON_Duplicate(output, true) :
@@ -667,6 +673,8 @@ static void start_module(struct execution *exec, struct frame *f, struct node_in
 					  "cannot record the operation in the store", node->id));
 		return;
 	}
+	if (f->is_trigger && trigger_events_instant(node))
+		trigger_events_take(exec, ni);
 	if (f->is_trigger && polls(node)) {
 		free(exec->stored_cursor);
 		exec->stored_cursor = NULL;
@@ -689,6 +697,8 @@ static void start_module(struct execution *exec, struct frame *f, struct node_in
 		.cursor = f->is_trigger ? exec->stored_cursor : NULL,
 		.max_file_size = exec->scenario->settings.max_file_size,
 		.resumed = exec->resumed_node == ni,
+		.event = f->is_trigger ? exec->event : NULL,
+		.event_id = exec->event_id,
 		.done = on_module_done,
 		.done_data = exec,
 	};
@@ -934,12 +944,17 @@ static bool end_cycle(struct execution *exec)
 	if (exec->resumed_stack)
 		return false;
 
+	trigger_events_end_cycle(exec);
 	if (polling && exec->pending_cursor &&
 	    !(sc->settings.commit_trigger_last && exec->cycle_failed))
 		store_cursor_set(exec->env->store, sc->name, trigger->id, exec->pending_cursor);
 	free(exec->pending_cursor);
 	exec->pending_cursor = NULL;
-	if (exec->stopping || exec->suspending || !polling || !exec->trigger_emitted)
+	if (exec->stopping || exec->suspending || !exec->trigger_emitted)
+		return false;
+	if (trigger_events_instant(trigger))
+		return exec->cycle < trigger_events_cycle_limit(sc);
+	if (!polling)
 		return false;
 	return exec->cycle < sc->settings.max_cycles;
 }

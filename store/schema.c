@@ -146,6 +146,42 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;"
 	"ALTER TABLE executions ADD COLUMN incomplete_id INTEGER;"
 	"ALTER TABLE executions ADD COLUMN resume_state TEXT;",
+
+	/* 4: the webhook queue and the webhooks registered at CloudConvert.
+	 * An event is queued (committed) before its delivery is answered, taken
+	 * by the run that emits it as its trigger's bundle (cycle N of that
+	 * execution), and deleted when that cycle is done with it, or given back
+	 * to the queue when the cycle rolled back or its process died before the
+	 * bundle was on record. A registration keeps CloudConvert's id, never its
+	 * signing secret (that lives in a 0600 file of its own: no secret in the
+	 * store). */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  scenario TEXT NOT NULL,"
+	"  module_id TEXT NOT NULL,"
+	"  payload TEXT NOT NULL,"
+	"  received_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('queued', 'taken')),"
+	"  owner TEXT,"
+	"  lease_until INTEGER,"
+	"  execution_id INTEGER,"
+	"  cycle INTEGER,"
+	"  deliveries INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX events_queue ON events (scenario, module_id, status, id);"
+	"CREATE INDEX events_by_execution ON events (execution_id);"
+	"CREATE TABLE webhooks ("
+	"  scenario TEXT NOT NULL,"
+	"  module_id TEXT NOT NULL,"
+	"  connection TEXT NOT NULL,"
+	"  url TEXT NOT NULL,"
+	"  events TEXT NOT NULL,"
+	"  remote_id TEXT,"
+	"  status TEXT NOT NULL,"
+	"  error TEXT,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (scenario, module_id)"
+	") WITHOUT ROWID;",
 };
 
 int store_schema_version(void)

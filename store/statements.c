@@ -229,6 +229,48 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 		"schedule_key = excluded.schedule_key, next_run_at = excluded.next_run_at, "
 		"last_run_at = excluded.last_run_at, updated_at = excluded.updated_at",
 	[STMT_SCHEDULE_DELETE] = "DELETE FROM schedules WHERE scenario = ?1",
+
+	[STMT_EVENT_ENQUEUE] = "INSERT INTO events (scenario, module_id, payload, received_at, "
+			       "status) VALUES (?1, ?2, ?3, ?4, 'queued')",
+	/* The oldest event nobody holds (queued, or taken by a process that
+	 * died): checked and taken in one statement. */
+	[STMT_EVENT_TAKE] = "UPDATE events SET status = 'taken', owner = ?3, lease_until = ?4, "
+			    "execution_id = ?5, cycle = ?6, deliveries = deliveries + 1 WHERE id = "
+			    "(SELECT id FROM events WHERE scenario = ?1 AND module_id = ?2 AND "
+			    "(status = 'queued' OR (status = 'taken' AND " EXPIRED(
+				    "?7") ")) "
+					  "ORDER BY id LIMIT 1) RETURNING id, payload",
+	[STMT_EVENT_ACK] = "DELETE FROM events WHERE id = ?1 AND owner = ?2",
+	[STMT_EVENT_RELEASE] = "UPDATE events SET status = 'queued', owner = NULL, "
+			       "lease_until = NULL, execution_id = NULL, cycle = NULL "
+			       "WHERE id = ?1 AND owner = ?2",
+	[STMT_EVENT_RENEW] = "UPDATE events SET lease_until = ?3 WHERE execution_id = ?1 AND "
+			     "owner = ?2 AND status = 'taken'",
+	[STMT_EVENT_OF_EXECUTION] = "SELECT id, cycle FROM events WHERE execution_id = ?1 AND "
+				    "status = 'taken' ORDER BY id",
+	[STMT_EVENT_RELEASE_ABANDONED] =
+		"UPDATE events SET status = 'queued', owner = NULL, lease_until = NULL, "
+		"execution_id = NULL, cycle = NULL WHERE status = 'taken' AND " EXPIRED("?1"),
+	[STMT_EVENT_ADOPT] =
+		"UPDATE events SET owner = ?2, lease_until = ?3 WHERE execution_id = ?1 "
+		"AND status = 'taken' AND (" EXPIRED("?4") " OR owner = ?2)",
+	[STMT_EVENT_COUNTS] = "SELECT scenario, count(*) FROM events GROUP BY scenario "
+			      "ORDER BY scenario",
+	[STMT_EVENT_QUEUED] = "SELECT count(*) FROM events WHERE scenario = ?1 AND "
+			      "module_id = ?2 AND status = 'queued'",
+
+	[STMT_WEBHOOK_GET] = "SELECT connection, url, events, remote_id, status, error, "
+			     "updated_at FROM webhooks WHERE scenario = ?1 AND module_id = ?2",
+	[STMT_WEBHOOK_SET] =
+		"INSERT INTO webhooks (scenario, module_id, connection, url, events, remote_id, "
+		"status, error, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		"ON CONFLICT (scenario, module_id) DO UPDATE SET connection = excluded.connection, "
+		"url = excluded.url, events = excluded.events, remote_id = excluded.remote_id, "
+		"status = excluded.status, error = excluded.error, updated_at = excluded.updated_at",
+	[STMT_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE scenario = ?1 AND module_id = ?2",
+	[STMT_WEBHOOK_LIST] =
+		"SELECT scenario, module_id, connection, url, events, remote_id, "
+		"status, error, updated_at FROM webhooks ORDER BY scenario, module_id",
 };
 
 const char *store_stmt_sql(enum store_stmt id)

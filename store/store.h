@@ -305,6 +305,66 @@ int store_hold_check(struct store *store, int64_t id, int64_t *ret_ahead);
  * hold that is gone. */
 int store_hold_release(struct store *store, int64_t id, const char *scenario);
 
+/* ---- the webhook queue (scenario-format.md "Instant triggers") ----
+ * An event is queued before its delivery is answered; a run takes it as
+ * cycle N of its execution (the trigger's bundle); when that cycle is done
+ * with it, it is acknowledged (deleted), or given back to the queue when the
+ * cycle rolled back. A taken event whose process died goes back too, unless
+ * recovery finds its bundle on record. */
+
+#define STORE_EVENT_MAX_PAYLOAD (8 << 20) /* bytes of one event's JSON */
+
+/* Queues `payload` (the bundle the trigger will emit) for the instant
+ * trigger `module_id` of `scenario`; committed when it returns. -E2BIG
+ * above STORE_EVENT_MAX_PAYLOAD. */
+int store_event_enqueue(struct store *store, const char *scenario, const char *module_id,
+			const cJSON *payload, int64_t *ret_id);
+/* Takes the oldest free event of the trigger for cycle `cycle` of
+ * `execution_id`: 0 with its id and payload (caller frees), -ENOENT when
+ * the queue is empty. */
+int store_event_take(struct store *store, const char *scenario, const char *module_id,
+		     int64_t execution_id, int cycle, int64_t *ret_id, cJSON **ret_payload);
+/* Done with it: deleted. -ENOENT when this process does not hold it. */
+int store_event_ack(struct store *store, int64_t id);
+/* Back to the queue, for another run. -ENOENT when not held. */
+int store_event_release(struct store *store, int64_t id);
+/* Keeps the events `execution_id` holds while it runs. */
+int store_event_renew(struct store *store, int64_t execution_id);
+/* The events an execution holds: [{id, cycle}]. */
+int store_event_list_taken(struct store *store, int64_t execution_id, cJSON **ret);
+/* Recovery takes over the events a dead execution held (to acknowledge
+ * those whose bundle is on record, and give back the others). */
+int store_event_adopt(struct store *store, int64_t execution_id);
+/* Gives back every event held by a process that died; returns how many. */
+int store_event_release_abandoned(struct store *store);
+/* Events not yet done, by scenario: [{scenario, count}] ordered by name. */
+int store_event_counts(struct store *store, cJSON **ret);
+/* Events waiting (not taken) for one trigger. */
+int store_event_queued(struct store *store, const char *scenario, const char *module_id,
+		       int64_t *ret);
+
+/* ---- webhooks registered at CloudConvert (never their secrets) ---- */
+
+struct store_webhook {
+	char *connection; /* owned */
+	char *url; /* owned: where CloudConvert delivers */
+	cJSON *events; /* owned: ["job.finished", …] */
+	char *remote_id; /* owned: CloudConvert's id; NULL until registered */
+	char *status; /* owned: "registered", "failing", "removing" */
+	char *error; /* owned: the last failure for people; NULL */
+	int64_t updated_at;
+};
+/* -ENOENT when the trigger has none. */
+int store_webhook_get(struct store *store, const char *scenario, const char *module_id,
+		      struct store_webhook *ret);
+void store_webhook_done(struct store_webhook *webhook);
+int store_webhook_set(struct store *store, const char *scenario, const char *module_id,
+		      const struct store_webhook *webhook);
+int store_webhook_delete(struct store *store, const char *scenario, const char *module_id);
+/* Every registration: [{scenario, module_id, connection, url, events,
+ * remote_id, status, error, updated_at}]. */
+int store_webhook_list(struct store *store, cJSON **ret);
+
 /* ---- the scheduler's memory ---- */
 
 struct store_schedule {

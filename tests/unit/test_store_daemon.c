@@ -269,6 +269,107 @@ static void test_a_retry_run_keeps_what_it_resumed(void **state)
 	assert_null(last);
 }
 
+static void test_event_queue_in_order_across_processes(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_json_ cJSON *counts = NULL, *taken = NULL;
+	int64_t ids[3], id = 0, queued = -1;
+	cJSON *payload = NULL;
+
+	for (int i = 0; i < 3; i++) {
+		_cleanup_json_ cJSON *p = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(p, "n", i);
+		assert_int_equal(store_event_enqueue(f->store, "hook", "1", p, &ids[i]), 0);
+	}
+	assert_int_equal(store_event_queued(f->other, "hook", "1", &queued), 0);
+	assert_int_equal(queued, 3);
+	/* Two processes take the two oldest, each once. */
+	assert_int_equal(store_event_take(f->store, "hook", "1", f->execution, 1, &id, &payload),
+			 0);
+	assert_int_equal(id, ids[0]);
+	assert_int_equal(json_get_int(payload, "n", -1), 0);
+	cJSON_Delete(payload);
+	assert_int_equal(store_event_take(f->other, "hook", "1", 99, 1, &id, &payload), 0);
+	assert_int_equal(id, ids[1]);
+	cJSON_Delete(payload);
+	/* Another trigger's queue is empty. */
+	assert_int_equal(store_event_take(f->store, "hook", "2", f->execution, 1, &id, &payload),
+			 -ENOENT);
+	/* Only the holder acknowledges or gives back. */
+	assert_int_equal(store_event_ack(f->store, ids[1]), -ENOENT);
+	assert_int_equal(store_event_release(f->other, ids[1]), 0);
+	assert_int_equal(store_event_ack(f->store, ids[0]), 0);
+	/* The given-back one comes before the never-taken one. */
+	assert_int_equal(store_event_take(f->store, "hook", "1", f->execution, 2, &id, &payload),
+			 0);
+	assert_int_equal(id, ids[1]);
+	cJSON_Delete(payload);
+	assert_int_equal(store_event_list_taken(f->store, f->execution, &taken), 0);
+	assert_int_equal(cJSON_GetArraySize(taken), 1);
+	assert_int_equal(json_get_int(cJSON_GetArrayItem(taken, 0), "cycle", 0), 2);
+	assert_int_equal(store_event_counts(f->store, &counts), 0);
+	assert_int_equal(json_get_int(cJSON_GetArrayItem(counts, 0), "count", 0), 2);
+}
+
+static void test_a_dead_runs_events_go_back(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_json_ cJSON *p = cJSON_Parse("{\"x\":1}");
+	cJSON *payload = NULL;
+	int64_t id = 0, first = 0, second = 0;
+
+	assert_int_equal(store_event_enqueue(f->store, "hook", "1", p, &first), 0);
+	assert_int_equal(store_event_enqueue(f->store, "hook", "1", p, &second), 0);
+	assert_int_equal(store_event_take(f->other, "hook", "1", f->execution, 1, &id, &payload),
+			 0);
+	cJSON_Delete(payload);
+	assert_int_equal(store_event_take(f->other, "hook", "1", f->execution, 2, &id, &payload),
+			 0);
+	cJSON_Delete(payload);
+	kill_owners(f, "events");
+	/* Recovery takes the dead run's events over and settles each. */
+	assert_int_equal(store_event_adopt(f->store, f->execution), 0);
+	assert_int_equal(store_event_ack(f->store, first), 0);
+	assert_int_equal(store_event_release(f->store, second), 0);
+	assert_int_equal(store_event_take(f->store, "hook", "1", 7, 1, &id, &payload), 0);
+	assert_int_equal(id, second);
+	cJSON_Delete(payload);
+	/* A taken event whose process died goes back on the sweep. */
+	kill_owners(f, "events");
+	assert_int_equal(store_event_release_abandoned(f->store), 1);
+	assert_int_equal(store_event_take(f->other, "hook", "1", 8, 1, &id, &payload), 0);
+	assert_int_equal(id, second);
+	cJSON_Delete(payload);
+}
+
+static void test_webhook_registrations_keep_no_secret(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_json_ cJSON *events = cJSON_Parse("[\"job.finished\"]");
+	_cleanup_json_ cJSON *list = NULL;
+	struct store_webhook w = {
+		.connection = "cc",
+		.url = "https://hooks.example.com/webhooks/x/1",
+		.events = events,
+		.remote_id = "0b0a4d42-1c11-4f3a-9e70-1b5f5a2f1a01",
+		.status = "registered",
+		.updated_at = 5,
+	};
+	struct store_webhook got;
+
+	assert_int_equal(store_webhook_set(f->store, "x", "1", &w), 0);
+	assert_int_equal(store_webhook_get(f->other, "x", "1", &got), 0);
+	assert_string_equal(got.url, w.url);
+	assert_string_equal(got.remote_id, w.remote_id);
+	assert_true(cJSON_Compare(got.events, events, true));
+	store_webhook_done(&got);
+	assert_int_equal(store_webhook_list(f->store, &list), 0);
+	assert_int_equal(cJSON_GetArraySize(list), 1);
+	assert_int_equal(store_webhook_delete(f->store, "x", "1"), 0);
+	assert_int_equal(store_webhook_get(f->store, "x", "1", &got), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +382,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_abandoned_claim_goes_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_retry_run_keeps_what_it_resumed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_event_queue_in_order_across_processes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_dead_runs_events_go_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_webhook_registrations_keep_no_secret, setup,
 						teardown),
 	};
 
