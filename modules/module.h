@@ -74,7 +74,30 @@ struct module_field {
 	enum field_type type;
 	bool required;
 	const char *const *choices; /* FIELD_ENUM (and lists of enums): NULL-terminated */
+	bool constant; /* read before any run (by the daemon): no mapping allowed */
 	const char *summary; /* one line for docs and `scenarioctl modules` */
+};
+
+/* webhooks.respond's answer to the HTTP request that brought an event. */
+struct webhook_reply {
+	unsigned status;
+	const cJSON *headers; /* {name: value}; may be NULL */
+	const char *content_type; /* NULL: text/plain, or application/json for `json` */
+	const char *body; /* text; NULL with `json` or `file_path` */
+	size_t len;
+	const cJSON *json; /* a JSON body; NULL otherwise */
+	const char *file_path; /* a blob to stream; NULL otherwise */
+};
+
+/* The daemon's HTTP front, for instant triggers; absent in scenarioctl. */
+struct webhook_host {
+	/* Answers the request that brought event `event_id`; -ENOENT when no
+	 * request waits for it (answered already, gone, or never one). */
+	int (*respond)(void *userdata, int64_t event_id, const struct webhook_reply *reply);
+	/* A run is done with event `event_id`: `acknowledged` when the cycle
+	 * completed (else the event went back to the queue). */
+	void (*event_done)(void *userdata, int64_t event_id, int64_t execution_id,
+			   bool acknowledged);
 };
 
 /* Shared by every run in a process; owned by the engine, valid while any
@@ -86,6 +109,8 @@ struct module_env {
 	/* Looks a connection up by name; NULL when there is none. Borrowed. */
 	const struct connection *(*find_connection)(void *userdata, const char *name);
 	void *connections_userdata;
+	const struct webhook_host *webhooks; /* NULL: no HTTP front (scenarioctl) */
+	void *webhooks_userdata;
 };
 
 /* Called by the module through module_run_finish(); belongs to the executor. */
@@ -150,6 +175,11 @@ struct module_run {
 	 * what that attempt did may exist remotely. A module with side effects
 	 * looks them up (a CloudConvert job by its tag) before repeating them. */
 	bool resumed;
+	/* An instant trigger's event for this cycle (borrowed; NULL when the
+	 * queue was empty: the trigger then emits nothing), and for every module
+	 * the id of the event that started this bundle's cycle (0: none). */
+	const cJSON *event;
+	int64_t event_id;
 	void *priv; /* the module's own state; it frees it before finishing */
 
 	/* Written through the functions below; read by the executor. */

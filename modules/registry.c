@@ -15,12 +15,10 @@ extern const struct module_desc builtin_modules[];
 extern const struct module_desc cloudconvert_modules[];
 extern const struct module_desc files_modules[];
 extern const struct module_desc http_modules[];
+extern const struct module_desc webhooks_modules[];
 
 static const struct module_desc *const apps[] = {
-	builtin_modules,
-	cloudconvert_modules,
-	files_modules,
-	http_modules,
+	builtin_modules, cloudconvert_modules, files_modules, http_modules, webhooks_modules,
 };
 
 static const struct module_desc *const *all;

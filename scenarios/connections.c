@@ -240,6 +240,63 @@ static char *relative_to(const char *file, const char *path)
 	return xasprintf("%.*s/%s", (int)(slash - file), file, path);
 }
 
+int connections_secret_read(const char *key, const char *source, const char *name,
+			    const char *anchor_file, char **ret_secret, char **ret_problem)
+{
+	_cleanup_free_ char *path = NULL;
+	char *secret = NULL;
+	const char *dir;
+	int r;
+
+	if (streq(source, "credential")) {
+		dir = getenv("CREDENTIALS_DIRECTORY");
+		if (!dir || !*dir) {
+			*ret_problem =
+				xasprintf("%s: credential '%s' cannot be read: "
+					  "$CREDENTIALS_DIRECTORY is not set (LoadCredential=)",
+					  key, name);
+			return -ENOENT;
+		}
+		path = xasprintf("%s/%s", dir, name);
+	} else if (streq(source, "file")) {
+		path = relative_to(anchor_file, name);
+	} else if (streq(source, "env")) {
+		const char *v = getenv(name);
+
+		if (!v) {
+			*ret_problem =
+				xasprintf("%s: environment variable '%s' is not set", key, name);
+			return -ENOENT;
+		}
+		if (strlen(v) > CONNECTION_MAX_SECRET) {
+			*ret_problem =
+				xasprintf("%s: environment variable '%s' is too long", key, name);
+			return -EFBIG;
+		}
+		secret = xstrdup(v);
+	} else {
+		*ret_problem = xasprintf("%s: unknown secret source '%s'", key, source);
+		return -EINVAL;
+	}
+	if (path) {
+		r = read_secret_file(path, &secret);
+		if (r < 0) {
+			*ret_problem = xasprintf("%s: cannot read %s '%s': %s", key, source, name,
+						 strerror(-r));
+			return r;
+		}
+	}
+	if (!*secret || strpbrk(secret, "\r\n")) {
+		*ret_problem = xasprintf("%s: the %s '%s' is %s", key,
+					 streq(source, "env") ? "environment variable" : source,
+					 name, *secret ? "more than one line" : "empty");
+		wipe_free(secret);
+		return -EBADMSG;
+	}
+	*ret_secret = secret;
+	return 0;
+}
+
 /*
  * Resolves {credential: NAME}, {file: PATH} or {env: NAME}. A malformed
  * source is a load error (returns -EINVAL); a source that is well formed
@@ -250,10 +307,7 @@ static int read_secret(struct loading *l, const char *key, const struct yaml_nod
 		       char **ret_secret, char **ret_problem)
 {
 	const struct yaml_node *kind, *value;
-	_cleanup_free_ char *path = NULL;
-	const char *source, *dir;
-	char *secret = NULL;
-	int r;
+	const char *source;
 
 	if (node->kind != YAML_NODE_MAPPING || node->count != 1) {
 		error_at(l, node,
@@ -269,38 +323,12 @@ static int read_secret(struct loading *l, const char *key, const struct yaml_nod
 		error_at(l, value, "%s: '%s' takes a name or a path", key, source);
 		return -EINVAL;
 	}
-	if (streq(source, "credential")) {
-		if (strchr(value->value, '/') || streq(value->value, ".") ||
-		    streq(value->value, "..")) {
-			error_at(l, value, "%s: a credential name is one path segment", key);
-			return -EINVAL;
-		}
-		dir = getenv("CREDENTIALS_DIRECTORY");
-		if (!dir || !*dir) {
-			*ret_problem =
-				xasprintf("%s: credential '%s' cannot be read: "
-					  "$CREDENTIALS_DIRECTORY is not set (LoadCredential=)",
-					  key, value->value);
-			return 0;
-		}
-		path = xasprintf("%s/%s", dir, value->value);
-	} else if (streq(source, "file")) {
-		path = relative_to(l->file, value->value);
-	} else if (streq(source, "env")) {
-		const char *v = getenv(value->value);
-
-		if (!v) {
-			*ret_problem = xasprintf("%s: environment variable '%s' is not set", key,
-						 value->value);
-			return 0;
-		}
-		if (strlen(v) > CONNECTION_MAX_SECRET) {
-			*ret_problem = xasprintf("%s: environment variable '%s' is too long", key,
-						 value->value);
-			return 0;
-		}
-		secret = xstrdup(v);
-	} else {
+	if (streq(source, "credential") &&
+	    (strchr(value->value, '/') || streq(value->value, ".") || streq(value->value, ".."))) {
+		error_at(l, value, "%s: a credential name is one path segment", key);
+		return -EINVAL;
+	}
+	if (!streq(source, "credential") && !streq(source, "file") && !streq(source, "env")) {
 		static const char *const kinds[] = { "credential", "file", "env", NULL };
 		const char *hint = diag_did_you_mean(source, kinds);
 
@@ -308,22 +336,8 @@ static int read_secret(struct loading *l, const char *key, const struct yaml_nod
 			 hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
 		return -EINVAL;
 	}
-	if (path) {
-		r = read_secret_file(path, &secret);
-		if (r < 0) {
-			*ret_problem = xasprintf("%s: cannot read %s '%s': %s", key, source,
-						 value->value, strerror(-r));
-			return 0;
-		}
-	}
-	if (!*secret || strpbrk(secret, "\r\n")) {
-		*ret_problem = xasprintf("%s: the %s '%s' is %s", key,
-					 streq(source, "env") ? "environment variable" : source,
-					 value->value, *secret ? "more than one line" : "empty");
-		wipe_free(secret);
-		return 0;
-	}
-	*ret_secret = secret;
+	/* Well formed: one that cannot be read is the connection's problem. */
+	(void)connections_secret_read(key, source, value->value, l->file, ret_secret, ret_problem);
 	return 0;
 }
 

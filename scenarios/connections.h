@@ -51,6 +51,13 @@ size_t connections_count(const struct connections *set);
  * file; such stand-ins live as long as the set. `userdata` is the set. */
 const struct connection *connections_lookup(void *userdata, const char *name);
 
+/** Reads a secret from `source` ("credential": $CREDENTIALS_DIRECTORY/NAME,
+ * "file": a path, relative to `anchor_file`'s folder, "env": a variable):
+ * one line, one trailing newline dropped. 0 with the secret (caller wipes
+ * and frees it), or a negative errno with a message naming `key` that
+ * never holds the secret (caller frees). */
+int connections_secret_read(const char *key, const char *source, const char *name,
+			    const char *anchor_file, char **ret_secret, char **ret_problem);
 /** Normalises a base_url/sync_url setting: http or https, a host, an
  * optional port and path, no userinfo, query or fragment; trailing '/'
  * and a trailing "/v2" dropped. -EINVAL when it is not such a URL. */

@@ -325,6 +325,13 @@ void validate_fields_check(struct loader *l, const struct flow_node *node,
 		if (f->required && yaml_node_is_string(with->pairs[i].value) &&
 		    with->pairs[i].value->length == 0)
 			continue; /* reported as empty already */
+		if (f->constant && template_has_mapping(t)) {
+			loader_error(l, with->pairs[i].value,
+				     "%s: field '%s' cannot hold a mapping: it is read before any "
+				     "run",
+				     c.name, key->value);
+			continue;
+		}
 		if (check_value(&c, f, t, with->pairs[i].value) && !template_has_mapping(t))
 			cJSON_AddItemToObject(constants, key->value, template_to_json(t));
 	}

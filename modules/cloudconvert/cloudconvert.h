@@ -72,6 +72,16 @@ void cc_parse_storage_error(long status, const char *body, size_t len, const cha
  * `events` (a list of names; NULL: all) does not include it. */
 int cc_parse_webhook_event(const char *body, size_t len, const cJSON *events, cJSON **ret_bundle);
 
+/* ---- account webhooks, for the daemon (webhook_admin.c) ----
+ * These start like a module's start() on a module_run the caller sets up
+ * (env, connection, done; see modules/module.h) and finish it the same way. */
+struct module_run;
+/** Registers a webhook for `url` and `events` (deleting any the account
+ * already has at that URL first); the run emits {id, signing_secret}. */
+int cc_webhook_register_start(struct module_run *run, const char *url, const cJSON *events);
+/** Deletes webhook `remote_id` (one already gone counts as deleted). */
+int cc_webhook_delete_start(struct module_run *run, const char *remote_id);
+
 /* ---- api.c ---- */
 
 /** The delay before retry number `failures` (1 after the first failure):

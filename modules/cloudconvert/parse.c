@@ -356,10 +356,14 @@ int cc_parse_webhook_event(const char *body, size_t len, const cJSON *events, cJ
 	cJSON *bundle;
 	bool wanted = !events;
 
+	const char *subject;
+
 	if (cc_parse_body(body, len, &doc) < 0)
 		return -EBADMSG;
 	event = json_get_string(doc, "event");
-	if (!event || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "job")))
+	/* job.* events carry the job, task.* events the task. */
+	subject = event && !strncmp(event, "task.", 5) ? "task" : "job";
+	if (!event || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, subject)))
 		return -EBADMSG;
 	cJSON_ArrayForEach(e, events)
 		if (cJSON_IsString(e) && streq(e->valuestring, event))
@@ -368,7 +372,8 @@ int cc_parse_webhook_event(const char *body, size_t len, const cJSON *events, cJ
 		return -ENOENT;
 	bundle = cJSON_CreateObject();
 	cJSON_AddStringToObject(bundle, "event", event);
-	cJSON_AddItemToObject(bundle, "job", cJSON_DetachItemFromObjectCaseSensitive(doc, "job"));
+	cJSON_AddItemToObject(bundle, subject,
+			      cJSON_DetachItemFromObjectCaseSensitive(doc, subject));
 	*ret_bundle = bundle;
 	return 0;
 }
