@@ -16,35 +16,8 @@
 
 #include "modules/http/request.h"
 #include "util/strbuf.h"
+#include "util/percent.h"
 #include "util/xalloc.h"
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* %XX → byte; anything malformed is kept as written. */
-static char *percent_decode(const char *s, size_t len)
-{
-	struct strbuf sb;
-
-	strbuf_init(&sb);
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 &&
-		    hex_value(s[i + 2]) >= 0) {
-			strbuf_putc(&sb, (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-			i += 2;
-		} else {
-			strbuf_putc(&sb, s[i]);
-		}
-	}
-	return strbuf_steal(&sb);
-}
 
 /* Reads one parameter value at *p: a quoted-string (with \-escapes) or a
  * token up to ';'. Advances *p past it. */
@@ -82,7 +55,7 @@ static char *extended_value(const char *value)
 
 	if (!quote || !(quote = strchr(quote + 1, '\'')))
 		return NULL;
-	return percent_decode(quote + 1, strlen(quote + 1));
+	return percent_decode(quote + 1, strlen(quote + 1), false);
 }
 
 static char *disposition_filename(const char *header)
@@ -128,7 +101,7 @@ static char *url_last_segment(const char *url)
 		const char *slash = strrchr(path, '/');
 		const char *segment = slash ? slash + 1 : path;
 
-		result = percent_decode(segment, strlen(segment));
+		result = percent_decode(segment, strlen(segment), false);
 	}
 	curl_free(path);
 	curl_url_cleanup(u);

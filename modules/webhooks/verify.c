@@ -17,6 +17,7 @@
 
 #include "util/cleanup.h"
 #include "util/json.h"
+#include "util/percent.h"
 #include "util/xalloc.h"
 
 static int parse_secret(const cJSON *node, const char *key, struct webhook_secret_ref *ret,
@@ -223,17 +224,6 @@ bool webhooks_verify_address(const struct webhooks_verify *v, const char *addres
 	return false;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The header's digest, from 64 hex digits or 44 base64 characters. */
 static bool decode_digest(const char *text, unsigned char out[32])
 {
@@ -241,7 +231,7 @@ static bool decode_digest(const char *text, unsigned char out[32])
 
 	if (len == 64) {
 		for (size_t i = 0; i < 32; i++) {
-			int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+			int hi = hex_digit_value(text[2 * i]), lo = hex_digit_value(text[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				return false;
