@@ -112,6 +112,12 @@ struct daemon_scenario *catalog_find(const struct catalog *catalog, const char *
 
 static void scenario_entry_free(struct daemon_scenario *s)
 {
+	trigger_route_free(s->route);
+	if (s->webhook_secret) {
+		explicit_bzero(s->webhook_secret, strlen(s->webhook_secret));
+		free(s->webhook_secret);
+	}
+	free(s->webhook_problem);
 	scenario_version_unref(s->version);
 	free(s->name);
 	free(s->path);

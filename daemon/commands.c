@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon/http_server.h"
 #include "scenarios/engine.h"
 #include "scenarios/schedule.h"
 #include "scenarios/scenario.h"
@@ -86,6 +87,13 @@ static cJSON *daemon_object(struct daemon *d)
 	cJSON_AddNumberToObject(o, "running", work_running(d));
 	cJSON_AddNumberToObject(o, "queued", work_queued(d));
 	cJSON_AddBoolToObject(o, "stopping", !d->taking_work);
+	if (http_front_port(d)) {
+		cJSON_AddStringToObject(o, "listen", d->config->listen);
+		cJSON_AddNumberToObject(o, "listen_port", http_front_port(d));
+	} else {
+		cJSON_AddNullToObject(o, "listen");
+		cJSON_AddNullToObject(o, "listen_port");
+	}
 	scheduler_lag(d, &p50, &p99, &max);
 	cJSON_AddNumberToObject(o, "scheduler_lag_p50_ms", (double)p50);
 	cJSON_AddNumberToObject(o, "scheduler_lag_p99_ms", (double)p99);
@@ -118,6 +126,8 @@ struct status_job {
 	const cJSON *state; /* the next one not yet passed */
 	cJSON *counts; /* owned: store_incomplete_counts(), by name */
 	const cJSON *count;
+	cJSON *events; /* owned: store_event_counts(), by name */
+	const cJSON *event;
 	char *after; /* owned: the last name written; NULL before the first */
 };
 
@@ -138,8 +148,34 @@ static const cJSON *walk_to(const cJSON **cursor, const char *key, const char *n
 	return NULL;
 }
 
+/* A New Job Event trigger's webhook: where, and how its registration stands. */
+static cJSON *webhook_object(struct daemon *d, const struct daemon_scenario *s)
+{
+	const struct flow_node *node = s->version->scenario->flow.nodes[0];
+	struct store_webhook w;
+	cJSON *o;
+
+	if (!node->module_name || !streq(node->module_name, "cloudconvert.watch_job_events"))
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	if (store_webhook_get(d->engine->store, s->name, node->id, &w) == 0) {
+		cJSON_AddStringToObject(o, "url", w.url);
+		cJSON_AddStringToObject(o, "status", w.status);
+		if (w.remote_id)
+			cJSON_AddStringToObject(o, "id", w.remote_id);
+		store_webhook_done(&w);
+	} else {
+		cJSON_AddStringToObject(o, "status", s->webhook_problem ? "failing" : "none");
+	}
+	if (s->webhook_problem)
+		cJSON_AddStringToObject(o, "problem", s->webhook_problem);
+	else
+		cJSON_AddNullToObject(o, "problem");
+	return o;
+}
+
 static cJSON *scenario_object(struct daemon *d, const struct daemon_scenario *s, const cJSON *state,
-			      const cJSON *counts)
+			      const cJSON *counts, const cJSON *events)
 {
 	const struct scenario *sc = s->version->scenario;
 	_cleanup_free_ char *schedule = schedule_describe(&sc->schedule);
@@ -164,6 +200,8 @@ static cJSON *scenario_object(struct daemon *d, const struct daemon_scenario *s,
 		cJSON_AddNullToObject(o, "last_run");
 	cJSON_AddNumberToObject(o, "running", s->running);
 	cJSON_AddItemToObject(o, "incomplete", counts_object(counts));
+	cJSON_AddNumberToObject(o, "events_queued", (double)json_get_int(events, "count", 0));
+	cJSON_AddItemToObject(o, "webhook", webhook_object(d, s));
 	if (s->problem)
 		cJSON_AddStringToObject(o, "problem", s->problem);
 	else
@@ -239,6 +277,7 @@ static void on_status_closed(uv_handle_t *handle)
 	strbuf_done(&job->out);
 	cJSON_Delete(job->states);
 	cJSON_Delete(job->counts);
+	cJSON_Delete(job->events);
 	free(job->after);
 	free(job);
 }
@@ -258,7 +297,8 @@ static void on_status_slice(uv_idle_t *idle)
 		const struct daemon_scenario *s = cat->items[i];
 		const cJSON *state = walk_to(&job->state, "name", s->name);
 		const cJSON *counts = walk_to(&job->count, "scenario", s->name);
-		_cleanup_json_ cJSON *o = scenario_object(job->d, s, state, counts);
+		const cJSON *events = walk_to(&job->event, "scenario", s->name);
+		_cleanup_json_ cJSON *o = scenario_object(job->d, s, state, counts, events);
 
 		if (job->after)
 			strbuf_putc(&job->out, ',');
@@ -291,8 +331,11 @@ static void cmd_status(struct daemon *d, struct control_conn *conn)
 		job->states = cJSON_CreateArray();
 	if (store_incomplete_counts(d->engine->store, &job->counts) < 0)
 		job->counts = cJSON_CreateArray();
+	if (store_event_counts(d->engine->store, &job->events) < 0)
+		job->events = cJSON_CreateArray();
 	job->state = job->states->child;
 	job->count = job->counts->child;
+	job->event = job->events->child;
 	status_head(job);
 	uv_idle_init(&d->engine->loop, &job->idle);
 	on_status_slice(&job->idle);

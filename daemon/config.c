@@ -74,6 +74,17 @@ int daemon_config_set(struct daemon_config *c, const char *key, const char *valu
 		c->workers = (int)n;
 		return 0;
 	}
+	if (streq(key, "instant-runs")) {
+		errno = 0;
+		n = strtoll(value, &end, 10);
+		if (errno || *end || end == value || n < 1 || n > DAEMON_MAX_WORKERS) {
+			*reterr_msg = xasprintf("--instant-runs: '%s' is not a number from 1 to %d",
+						value, DAEMON_MAX_WORKERS);
+			return -EINVAL;
+		}
+		c->instant_runs = (int)n;
+		return 0;
+	}
 	if (streq(key, "stop-timeout")) {
 		if (units_parse_duration(value, &n) < 0 || n < 0 || n > MAX_STOP_TIMEOUT_MS) {
 			*reterr_msg = xasprintf("--stop-timeout: '%s' is not a duration from 0s "
@@ -128,12 +139,13 @@ static int complete_numbers(struct daemon_config *c, char **reterr_msg)
 		const char *key;
 	} numbers[] = {
 		{ "SCENARIOD_WORKERS", "workers" },
+		{ "SCENARIOD_INSTANT_RUNS", "instant-runs" },
 		{ "SCENARIOD_STOP_TIMEOUT", "stop-timeout" },
 		{ "SCENARIOD_RETRY_BACKOFF", "retry-backoff" },
 		{ "SCENARIOD_LOG_LEVEL", "log-level" },
 	};
-	bool unset[] = { c->workers == 0, c->stop_timeout_ms < 0, c->runner.backoff_count == 0,
-			 c->log_level == 0 };
+	bool unset[] = { c->workers == 0, c->instant_runs == 0, c->stop_timeout_ms < 0,
+			 c->runner.backoff_count == 0, c->log_level == 0 };
 	int r;
 
 	for (size_t i = 0; i < ELEMENTSOF(numbers); i++) {
@@ -147,6 +159,10 @@ static int complete_numbers(struct daemon_config *c, char **reterr_msg)
 	}
 	if (c->workers == 0)
 		c->workers = default_workers();
+	/* Webhook runs of one scenario at once: enough to keep callers moving,
+	 * few enough that one busy webhook cannot take every worker. */
+	if (c->instant_runs == 0)
+		c->instant_runs = c->workers < 4 ? c->workers : 4;
 	if (c->stop_timeout_ms < 0)
 		c->stop_timeout_ms = 30 * 1000;
 	if (c->log_level == 0)

@@ -91,6 +91,22 @@ static void log_report(const struct reload_report *report)
 		 cJSON_GetArraySize(report->problems));
 }
 
+/* Webhooks and queued events follow what the folder now holds: removed
+ * scenarios lose their webhooks, the others are registered as needed, and
+ * events that waited for a scenario are taken. */
+static void after_load(struct daemon *d, const struct reload_report *report)
+{
+	const cJSON *name;
+
+	if (d->recovering)
+		return; /* on_recover_done does it all */
+	cJSON_ArrayForEach(name, report->removed)
+		registrations_forget(d, name->valuestring);
+	registrations_sync(d, NULL);
+	for (size_t i = 0; i < d->catalog.count; i++)
+		instant_kick(d, d->catalog.items[i]);
+}
+
 int daemon_reload(struct daemon *d, struct reload_report *report)
 {
 	struct connections *connections = NULL;
@@ -109,6 +125,7 @@ int daemon_reload(struct daemon *d, struct reload_report *report)
 	if (r < 0)
 		log_error_errno(DAEMON, r, "Cannot read the scenario folder '%s': %m",
 				d->config->scenarios_dir);
+	after_load(d, report);
 	log_report(report);
 	notify_sendf("READY=1\nSTATUS=%zu scenarios, %d workers", d->catalog.count,
 		     d->config->workers);
@@ -129,8 +146,10 @@ int daemon_set_enabled(struct daemon *d, struct daemon_scenario *s, bool enabled
 		scheduler_plan(d, s, true);
 	else
 		scheduler_unplan(d, s);
-	/* Its waiting attempts may go now. */
+	/* Its waiting attempts and events may go now; its webhook follows. */
 	scheduler_incomplete_changed(d);
+	registrations_sync(d, s);
+	instant_kick(d, s);
 	return 0;
 }
 
@@ -197,6 +216,10 @@ void daemon_shutdown(struct daemon *d)
 	}
 	d->stop_phase = 1;
 	notify_send("STOPPING=1");
+	/* No new requests: callers still waiting get 503 (their events stay
+	 * queued), CloudConvert delivers again later. */
+	http_front_stop(d);
+	registrations_stop(d);
 	log_notice(DAEMON, "Stopping: %d run%s in flight stop at a safe point (up to %lld ms)",
 		   d->running, d->running == 1 ? "" : "s", (long long)d->config->stop_timeout_ms);
 	scheduler_stop(d);
@@ -230,8 +253,12 @@ static void on_recover_done(int recovered, void *userdata)
 	if (recovered > 0)
 		log_notice(RUN, "Recovered %d execution%s left by a stopped scenariod", recovered,
 			   recovered == 1 ? "" : "s");
-	if (d->stop_phase == 0)
+	if (d->stop_phase == 0) {
 		scheduler_start(d);
+		registrations_sync(d, NULL);
+		for (size_t i = 0; i < d->catalog.count; i++)
+			instant_kick(d, d->catalog.items[i]);
+	}
 	maybe_finish(d);
 }
 
@@ -298,6 +325,9 @@ static int open_all(struct daemon *d)
 		connections_free(connections);
 		return r == -EPROTO ? 65 : 73;
 	}
+	/* Runs reach the HTTP front's callers through the module environment. */
+	d->engine->env.webhooks = &hooks_host;
+	d->engine->env.webhooks_userdata = d;
 	runner_new(d->engine, &c->runner, connections, &d->runner);
 	scheduler_init(d);
 	reload_report_init(&report);
@@ -312,6 +342,13 @@ static int open_all(struct daemon *d)
 	if (r < 0) {
 		log_error(DAEMON, "%s", message);
 		return 73;
+	}
+	free(TAKE_PTR(message));
+	r = http_front_start(d, &message);
+	if (r < 0) {
+		log_error(DAEMON, "Cannot listen on '%s': %s", c->listen,
+			  message ? message : strerror(-r));
+		return r == -EINVAL ? 64 : 73;
 	}
 	return 0;
 }
@@ -352,6 +389,8 @@ static void close_handles(struct daemon *d)
 		scheduler_stop(d);
 	control_close(d->control);
 	d->control = NULL;
+	http_front_stop(d);
+	registrations_stop(d);
 }
 
 int daemon_main(struct daemon_config *config)
@@ -365,9 +404,10 @@ int daemon_main(struct daemon_config *config)
 		 "workers=%d",
 		 PACKAGE_VERSION, config->state_dir, config->scenarios_dir, config->socket_path,
 		 config->workers);
-	if (config->listen || config->public_url)
-		log_warning(DAEMON, "--listen and --public-url are not served by this version "
-				    "(webhooks come with the HTTP front); ignoring them");
+	if (config->public_url && !config->listen)
+		log_warning(DAEMON,
+			    "--public-url without --listen: CloudConvert would deliver to a "
+			    "daemon that does not listen");
 	r = open_all(&d);
 	if (r == 0) {
 		start_handles(&d);
@@ -384,6 +424,12 @@ int daemon_main(struct daemon_config *config)
 		uv_run(&d.engine->loop, UV_RUN_DEFAULT);
 		close_handles(&d);
 		r = d.stop_phase == 3 ? -1 : 0;
+	} else if (d.engine) {
+		/* Opening stopped half-way: what it opened on the loop closes
+		 * before the engine runs the loop dry. */
+		scheduler_stop(&d);
+		control_close(TAKE_PTR(d.control));
+		http_front_stop(&d);
 	}
 	if (r == -1) {
 		/* Runs that did not stop still point into the runner: the
@@ -395,6 +441,7 @@ int daemon_main(struct daemon_config *config)
 	catalog_done(&d.catalog);
 	d.runner = runner_free(d.runner);
 	d.engine = engine_close(d.engine);
+	free(d.registrations);
 	if (d.lock_fd >= 0)
 		close(d.lock_fd);
 	if (r == 0)

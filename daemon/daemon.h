@@ -48,6 +48,7 @@ struct daemon_config {
 	const char *listen; /* ADDR:PORT of the HTTP front; NULL: none */
 	const char *public_url;
 	int workers; /* runs in flight at most */
+	int instant_runs; /* runs of one instant scenario at once (unless sequential) */
 	int64_t stop_timeout_ms; /* how long SIGTERM waits for runs to reach a safe point */
 	struct runner_config runner;
 	enum log_level log_level;
@@ -83,6 +84,8 @@ struct scenario_version {
 struct scenario_version *scenario_version_ref(struct scenario_version *v);
 void scenario_version_unref(struct scenario_version *v);
 
+struct trigger_route;
+
 struct daemon_scenario {
 	char *name; /* owned */
 	char *path; /* owned: the file it was loaded from */
@@ -102,6 +105,16 @@ struct daemon_scenario {
 	bool due_again; /* a slot came while it was: run once more after it */
 
 	int running; /* jobs of this scenario in flight */
+
+	/* Instant triggers (http_front.c, instant in work.c). */
+	struct trigger_route *route; /* owned: built for `version` when a request needs it */
+	int instant_runs; /* runs started for queued events, queued or running */
+	char *webhook_secret; /* owned, secret: the registered webhook's (registrations.c) */
+	char *webhook_problem; /* owned: why its webhook is not registered; NULL */
+
+	/* Counters since the daemon started, for GET /metrics. */
+	uint64_t runs_by_status[5]; /* indexed by enum execution_status */
+	uint64_t operations;
 };
 
 /* Loaded zones are immutable: one copy of each, shared by every scenario
@@ -202,6 +215,68 @@ int work_queued(const struct daemon *d);
 /* Whether incomplete execution `id` is being retried by this daemon. */
 bool work_retrying(const struct daemon *d, int64_t id);
 
+/* ---- the HTTP front (http_front.c, hooks.c, cc_events.c, registrations.c) ---- */
+
+struct http_server;
+struct http_in;
+struct http_in_plan;
+struct hook_waiter;
+
+enum delivery_outcome {
+	DELIVERY_QUEUED, /* accepted and queued */
+	DELIVERY_IGNORED, /* signed, but an event the trigger does not take */
+	DELIVERY_UNAUTHORIZED, /* signature, credentials or address refused: 401 */
+	DELIVERY_REJECTED, /* malformed: 400 */
+	DELIVERY_TOO_LARGE, /* 413 */
+	DELIVERY_UNAVAILABLE, /* not queued: the store failed or the trigger is not set up */
+	_DELIVERY_OUTCOME_MAX,
+};
+const char *delivery_outcome_to_string(enum delivery_outcome outcome);
+
+struct http_front {
+	struct http_server *server; /* owned */
+	struct hook_waiter **waiters; /* owned hash table: event id → the caller waiting */
+	size_t waiter_buckets;
+	size_t waiter_count;
+	uint64_t deliveries[2][_DELIVERY_OUTCOME_MAX]; /* [custom, cloudconvert] */
+};
+
+/* Listens on --listen (when given). */
+int http_front_start(struct daemon *d, char **reterr_msg);
+/* Stops listening; callers still waiting get 503. */
+void http_front_stop(struct daemon *d);
+/* The port it listens on; 0 when it does not. */
+unsigned http_front_port(const struct daemon *d);
+/* The route of a scenario's trigger for the current version (built when
+ * needed; NULL when its first module is not an instant trigger). */
+struct trigger_route *http_front_route(struct daemon *d, struct daemon_scenario *s);
+void trigger_route_free(struct trigger_route *route);
+/* metrics_page.c: answers GET /metrics. */
+void metrics_page(struct daemon *d, struct http_in *in);
+
+/* hooks.c: /hooks/<scenario> and the webhook host of webhooks.respond. */
+int hooks_headers(struct daemon *d, struct daemon_scenario *s, struct http_in *in,
+		  struct http_in_plan *plan);
+void hooks_body(struct daemon *d, struct daemon_scenario *s, struct http_in *in);
+extern const struct webhook_host hooks_host;
+void hooks_stop(struct daemon *d);
+
+/* cc_events.c: /webhooks/<scenario>/<module-id>. */
+int cc_events_headers(struct daemon *d, struct daemon_scenario *s, const char *module_id,
+		      struct http_in *in, struct http_in_plan *plan);
+void cc_events_body(struct daemon *d, struct daemon_scenario *s, struct http_in *in);
+
+/* registrations.c: CloudConvert webhooks for New Job Event triggers. */
+/* Registers, keeps or deletes the webhook of `s`'s trigger as its state
+ * asks (after a load, an enable or disable); `s` NULL: every scenario. */
+void registrations_sync(struct daemon *d, struct daemon_scenario *s);
+/* A scenario left the folder: its webhook is deleted. */
+void registrations_forget(struct daemon *d, const char *scenario);
+void registrations_stop(struct daemon *d);
+
+/* instant (work.c): runs for queued events, up to the scenario's limit. */
+void instant_kick(struct daemon *d, struct daemon_scenario *s);
+
 /* ---- the daemon ---- */
 
 struct daemon {
@@ -214,6 +289,8 @@ struct daemon {
 	struct catalog catalog;
 	struct scheduler scheduler;
 	struct control *control; /* owned */
+	struct http_front http; /* the listener and its state; server NULL without --listen */
+	struct registrations *registrations; /* owned: webhook registrations in flight */
 
 	/* work.c */
 	struct work *queue_head, *queue_tail; /* waiting for a worker */

@@ -34,6 +34,8 @@ static void help(FILE *out)
 		"  --listen ADDR:PORT      HTTP listener for webhooks (SCENARIOD_LISTEN)\n"
 		"  --public-url URL        address CloudConvert calls back (SCENARIOD_PUBLIC_URL)\n"
 		"  --workers N             runs in flight at most (SCENARIOD_WORKERS)\n"
+		"  --instant-runs N        runs of one webhook scenario at once "
+		"(SCENARIOD_INSTANT_RUNS, 4)\n"
 		"  --stop-timeout D        SIGTERM waits this long for safe points "
 		"(SCENARIOD_STOP_TIMEOUT, 30s)\n"
 		"  --retry-backoff LIST    delays of automatic attempts, e.g. '1m, 10m, 3h'\n"
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'L' },
 		{ "public-url", required_argument, NULL, 'P' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "instant-runs", required_argument, NULL, 'i' },
 		{ "stop-timeout", required_argument, NULL, 't' },
 		{ "retry-backoff", required_argument, NULL, 'b' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -95,6 +98,9 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			key = "workers";
+			break;
+		case 'i':
+			key = "instant-runs";
 			break;
 		case 't':
 			key = "stop-timeout";

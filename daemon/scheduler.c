@@ -278,6 +278,11 @@ static void fire_housekeeping(struct daemon *d)
 	if (r < 0 && r != -EALREADY)
 		log_warning_errno(RUN, r, "Cannot look for abandoned executions: %m");
 	scheduler_incomplete_changed(d);
+	/* A delivery CloudConvert sends again comes within hours, not days. */
+	store_event_keys_expire(d->engine->store, time_now_ms() - 7 * 86400 * 1000LL);
+	/* Events whose runs could not start, or that waited for a worker. */
+	for (size_t i = 0; i < d->catalog.count; i++)
+		instant_kick(d, d->catalog.items[i]);
 	heap_set(&d->scheduler.heap, &d->scheduler.housekeeping, time_now_ms() + HOUSEKEEPING_MS);
 }
 

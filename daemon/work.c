@@ -106,6 +106,60 @@ static void scheduled_over(struct daemon *d, struct work *w)
 		s->scheduled_active = true;
 }
 
+/* A run started for queued events is over: more may be waiting. One that
+ * could not even start does not try again at once (the next event, or the
+ * housekeeping tick, does), or a failing store would loop. */
+static void instant_over(struct daemon *d, struct work *w, bool ran)
+{
+	struct daemon_scenario *s = catalog_find(&d->catalog, w->scenario);
+
+	if (!s || !streq(w->trigger, "webhook"))
+		return;
+	if (s->instant_runs > 0)
+		s->instant_runs--;
+	if (ran)
+		instant_kick(d, s);
+}
+
+/* Runs and operations since the daemon started, for GET /metrics. */
+static void count_outcome(struct daemon_scenario *s, const struct runner_job *job)
+{
+	const struct execution *e = runner_job_execution(job);
+	enum execution_status status;
+
+	if (!s || !e)
+		return;
+	status = execution_status(e);
+	if (status >= 0 && status < (int)ELEMENTSOF(s->runs_by_status))
+		s->runs_by_status[status]++;
+	s->operations += (uint64_t)execution_counters(e)->operations;
+}
+
+void instant_kick(struct daemon *d, struct daemon_scenario *s)
+{
+	const struct scenario *sc = s->version->scenario;
+	const struct flow_node *trigger = sc->flow.nodes[0];
+	struct work_request req = { .trigger = "webhook" };
+	int64_t queued = 0;
+	int limit;
+
+	if (!d->taking_work || d->recovering || !s->enabled ||
+	    sc->schedule.kind != SCHEDULE_INSTANT || !trigger->desc ||
+	    trigger->desc->kind != MODULE_TRIGGER_INSTANT)
+		return;
+	limit = sc->settings.sequential ? 1 : d->config->instant_runs;
+	if (s->instant_runs >= limit ||
+	    store_event_queued(d->engine->store, s->name, trigger->id, limit, &queued) < 0)
+		return;
+	/* Each run takes events one after the other; a run more than there
+	 * are events would find the queue empty. */
+	while (s->instant_runs < limit && s->instant_runs < queued) {
+		if (work_submit(d, s, &req, NULL, NULL) < 0)
+			break;
+		s->instant_runs++;
+	}
+}
+
 static void log_outcome(const struct work *w, const struct runner_job *job)
 {
 	const struct execution *e = runner_job_execution(job);
@@ -157,6 +211,7 @@ static void on_job_done(struct runner_job *job, void *userdata)
 	active_remove(d, w);
 	if (s && s->running > 0)
 		s->running--;
+	count_outcome(s, job);
 	log_outcome(w, job);
 	/* A stop cancelled it before its sequential turn: its slot is missed,
 	 * not lost. */
@@ -167,6 +222,7 @@ static void on_job_done(struct runner_job *job, void *userdata)
 	runner_job_free(job);
 	w->job = NULL;
 	scheduled_over(d, w);
+	instant_over(d, w, true);
 	daemon_after_job(d, w->scenario);
 	work_free(w);
 	pump(d);
@@ -186,6 +242,7 @@ static void not_started(struct daemon *d, struct work *w, int r, const char *mes
 	if (w->done)
 		w->done(w, NULL, why, w->userdata);
 	scheduled_over(d, w);
+	instant_over(d, w, false);
 	work_free(w);
 }
 

@@ -197,6 +197,9 @@ int64_t resume_next_attempt(const struct execution *exec, int attempts, int max_
 bool trigger_events_instant(const struct flow_node *node);
 /* How many events one run takes: 100 for `schedule: instant`, else max_cycles. */
 int trigger_events_cycle_limit(const struct scenario *scenario);
+/* Whether another event waits (a cycle that would find the queue empty is
+ * not started: it would count an operation for nothing). */
+bool trigger_events_waiting(struct execution *exec);
 /* Takes this cycle's event (none when the queue is empty). */
 void trigger_events_take(struct execution *exec, const struct node_info *trigger);
 /* The cycle is over: its event is acknowledged or given back. */

@@ -133,6 +133,45 @@ void runner_set_connections(struct runner *runner, struct connections *connectio
 	runner->connections = connection_set_new(connections);
 }
 
+struct runner_env_hold {
+	struct module_env env;
+	struct connection_set *connections; /* a reference */
+};
+
+struct runner_env_hold *runner_env_hold(struct runner *runner)
+{
+	struct runner_env_hold *hold = xcalloc(1, sizeof(*hold));
+
+	hold->connections = runner_connections_ref(runner);
+	runner_env_init(runner, &hold->env, hold->connections);
+	return hold;
+}
+
+const struct module_env *runner_env_hold_env(const struct runner_env_hold *hold)
+{
+	return &hold->env;
+}
+
+const struct connection *runner_env_hold_connection(const struct runner_env_hold *hold,
+						    const char *name)
+{
+	return hold->connections->set ? connections_lookup(hold->connections->set, name) : NULL;
+}
+
+struct runner_env_hold *runner_env_release(struct runner_env_hold *hold)
+{
+	if (hold) {
+		connection_set_unref(hold->connections);
+		free(hold);
+	}
+	return NULL;
+}
+
+const struct connection *runner_connection(const struct runner *runner, const char *name)
+{
+	return runner->connections->set ? connections_lookup(runner->connections->set, name) : NULL;
+}
+
 int runner_jobs_active(const struct runner *runner)
 {
 	return runner->active;

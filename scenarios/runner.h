@@ -57,6 +57,23 @@ struct runner *runner_free(struct runner *runner);
 /* Replaces the connections (takes ownership). Jobs that started keep the
  * set they started with until they end. */
 void runner_set_connections(struct runner *runner, struct connections *connections);
+/* The connection `name` in the current set, with a problem saying so when
+ * the set does not define it (connections_lookup); valid until the next
+ * runner_set_connections(). */
+struct connection;
+const struct connection *runner_connection(const struct runner *runner, const char *name);
+/* A module environment with the current connections, kept alive until
+ * released even across runner_set_connections(): for work done outside
+ * runs, as module runs (the daemon's webhook registrations). */
+struct runner_env_hold;
+struct runner_env_hold *runner_env_hold(struct runner *runner);
+const struct module_env *runner_env_hold_env(const struct runner_env_hold *hold);
+/* Like runner_connection(), in the held set. */
+const struct connection *runner_env_hold_connection(const struct runner_env_hold *hold,
+						    const char *name);
+/* Accepts NULL; returns NULL. */
+struct runner_env_hold *runner_env_release(struct runner_env_hold *hold);
+
 /* Jobs started and not yet done. */
 int runner_jobs_active(const struct runner *runner);
 /* Whether runner_recover() is still at work. */

@@ -176,6 +176,10 @@ struct scenario *scenario_free(struct scenario *scenario);
 /* Finds a module node by id anywhere in the scenario (routes and error
  * handler flows included); NULL when none. */
 const struct flow_node *scenario_find_node(const struct scenario *scenario, const char *id);
+/* The fields of `node` written as constants (no mapping inside): {field:
+ * value}, for what is read before any run (an instant trigger's settings).
+ * Caller frees. */
+cJSON *scenario_node_constants(const struct flow_node *node);
 
 /* Evaluates a template with a mapping scope (scenarios/mapping.h). Returns 0
  * and a new tree, or -EINVAL with a message naming the field and the

@@ -221,3 +221,16 @@ int template_eval(const struct template *tmpl, const struct mapping_scope *scope
 	*ret = out;
 	return 0;
 }
+
+cJSON *scenario_node_constants(const struct flow_node *node)
+{
+	cJSON *out = cJSON_CreateObject();
+
+	for (size_t i = 0; node->with && i < node->with->count; i++) {
+		cJSON *value = template_to_json(node->with->children[i]);
+
+		if (value)
+			cJSON_AddItemToObject(out, node->with->keys[i], value);
+	}
+	return out;
+}

@@ -42,6 +42,16 @@ static void forget(struct execution *exec)
 	exec->event = NULL;
 }
 
+bool trigger_events_waiting(struct execution *exec)
+{
+	const struct flow_node *trigger = exec->scenario->flow.nodes[0];
+	int64_t queued = 0;
+
+	return store_event_queued(exec->env->store, exec->scenario->name, trigger->id, 1,
+				  &queued) == 0 &&
+	       queued > 0;
+}
+
 void trigger_events_take(struct execution *exec, const struct node_info *trigger)
 {
 	struct store *store = exec->env->store;

@@ -953,7 +953,7 @@ static bool end_cycle(struct execution *exec)
 	if (exec->stopping || exec->suspending || !exec->trigger_emitted)
 		return false;
 	if (trigger_events_instant(trigger))
-		return exec->cycle < trigger_events_cycle_limit(sc);
+		return exec->cycle < trigger_events_cycle_limit(sc) && trigger_events_waiting(exec);
 	if (!polling)
 		return false;
 	return exec->cycle < sc->settings.max_cycles;

@@ -18,11 +18,43 @@
 
 #define EVENT_LEASE_MS (10 * 60 * 1000) /* renewed with the execution's claim */
 
-int store_event_enqueue(struct store *store, const char *scenario, const char *module_id,
-			const cJSON *payload, int64_t *ret_id)
+/* The key is recorded in the same transaction as the event: either both
+ * are on record or neither. Returns 1 when the key was new. */
+static int remember_key(struct store *store, const char *scenario, const char *module_id,
+			const char *key, int64_t now)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_EVENT_KEY_INSERT);
+	int r;
+
+	store_bind_text(stmt, 1, scenario);
+	store_bind_text(stmt, 2, module_id);
+	store_bind_text(stmt, 3, key);
+	sqlite3_bind_int64(stmt, 4, now);
+	r = store_step_done(store, stmt);
+	return r < 0 ? r : sqlite3_changes(store->db) > 0;
+}
+
+static int insert_event(struct store *store, const char *scenario, const char *module_id,
+			const char *text, int64_t now, int64_t *ret_id)
 {
 	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_EVENT_ENQUEUE);
+	int r;
+
+	store_bind_text(stmt, 1, scenario);
+	store_bind_text(stmt, 2, module_id);
+	store_bind_text(stmt, 3, text);
+	sqlite3_bind_int64(stmt, 4, now);
+	r = store_step_done(store, stmt);
+	if (r == 0 && ret_id)
+		*ret_id = sqlite3_last_insert_rowid(store->db);
+	return r;
+}
+
+int store_event_enqueue(struct store *store, const char *scenario, const char *module_id,
+			const char *key, const cJSON *payload, int64_t *ret_id)
+{
 	_cleanup_free_ char *text = NULL;
+	int64_t now = time_now_ms();
 	int r;
 
 	if (!scenario || !module_id || !payload)
@@ -30,16 +62,25 @@ int store_event_enqueue(struct store *store, const char *scenario, const char *m
 	text = json_print(payload);
 	if (strlen(text) > STORE_EVENT_MAX_PAYLOAD)
 		return -E2BIG;
-	store_bind_text(stmt, 1, scenario);
-	store_bind_text(stmt, 2, module_id);
-	store_bind_text(stmt, 3, text);
-	sqlite3_bind_int64(stmt, 4, time_now_ms());
-	r = store_step_done(store, stmt);
+	if (!key)
+		return insert_event(store, scenario, module_id, text, now, ret_id);
+	r = store_txn_enter(store);
 	if (r < 0)
 		return r;
-	if (ret_id)
-		*ret_id = sqlite3_last_insert_rowid(store->db);
-	return 0;
+	r = remember_key(store, scenario, module_id, key, now);
+	if (r == 0)
+		r = -EEXIST;
+	else if (r > 0)
+		r = insert_event(store, scenario, module_id, text, now, ret_id);
+	return store_txn_leave(store, r);
+}
+
+int store_event_keys_expire(struct store *store, int64_t before_ms)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_EVENT_KEY_EXPIRE);
+
+	sqlite3_bind_int64(stmt, 1, before_ms);
+	return store_step_done(store, stmt);
 }
 
 int store_event_take(struct store *store, const char *scenario, const char *module_id,
@@ -158,13 +199,14 @@ int store_event_counts(struct store *store, cJSON **ret)
 }
 
 int store_event_queued(struct store *store, const char *scenario, const char *module_id,
-		       int64_t *ret)
+		       int64_t cap, int64_t *ret)
 {
 	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_EVENT_QUEUED);
 	int r;
 
 	store_bind_text(stmt, 1, scenario);
 	store_bind_text(stmt, 2, module_id);
+	sqlite3_bind_int64(stmt, 3, cap);
 	r = store_step_row(store, stmt);
 	if (r < 0)
 		return r;
@@ -182,4 +224,19 @@ int store_event_adopt(struct store *store, int64_t execution_id)
 	sqlite3_bind_int64(stmt, 3, now + EVENT_LEASE_MS);
 	sqlite3_bind_int64(stmt, 4, now);
 	return store_step_done(store, stmt);
+}
+
+int store_event_execution(struct store *store, int64_t id, int64_t *ret)
+{
+	_cleanup_reset_ sqlite3_stmt *stmt = store_stmt(store, STMT_EVENT_EXECUTION);
+	int r;
+
+	sqlite3_bind_int64(stmt, 1, id);
+	r = store_step_row(store, stmt);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -ENOENT;
+	*ret = sqlite3_column_int64(stmt, 0);
+	return 0;
 }

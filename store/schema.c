@@ -169,6 +169,17 @@ static const char *const migrations[] = {
 	"  deliveries INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX events_queue ON events (scenario, module_id, status, id);"
+	/* Deliveries CloudConvert sends again (its answer was lost) carry the
+	 * same event of the same job or task: their keys are remembered for a
+	 * while, so each event is queued once. */
+	"CREATE TABLE event_keys ("
+	"  scenario TEXT NOT NULL,"
+	"  module_id TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  received_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (scenario, module_id, key)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX event_keys_by_age ON event_keys (received_at);"
 	"CREATE INDEX events_by_execution ON events (execution_id);"
 	"CREATE TABLE webhooks ("
 	"  scenario TEXT NOT NULL,"

@@ -230,6 +230,9 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 		"last_run_at = excluded.last_run_at, updated_at = excluded.updated_at",
 	[STMT_SCHEDULE_DELETE] = "DELETE FROM schedules WHERE scenario = ?1",
 
+	[STMT_EVENT_KEY_INSERT] = "INSERT INTO event_keys (scenario, module_id, key, received_at) "
+				  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+	[STMT_EVENT_KEY_EXPIRE] = "DELETE FROM event_keys WHERE received_at < ?1",
 	[STMT_EVENT_ENQUEUE] = "INSERT INTO events (scenario, module_id, payload, received_at, "
 			       "status) VALUES (?1, ?2, ?3, ?4, 'queued')",
 	/* The oldest event nobody holds (queued, or taken by a process that
@@ -254,10 +257,12 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 	[STMT_EVENT_ADOPT] =
 		"UPDATE events SET owner = ?2, lease_until = ?3 WHERE execution_id = ?1 "
 		"AND status = 'taken' AND (" EXPIRED("?4") " OR owner = ?2)",
+	[STMT_EVENT_EXECUTION] = "SELECT coalesce(execution_id, 0) FROM events WHERE id = ?1",
 	[STMT_EVENT_COUNTS] = "SELECT scenario, count(*) FROM events GROUP BY scenario "
 			      "ORDER BY scenario",
-	[STMT_EVENT_QUEUED] = "SELECT count(*) FROM events WHERE scenario = ?1 AND "
-			      "module_id = ?2 AND status = 'queued'",
+	/* Bounded: the caller needs to know "at least N", never the total. */
+	[STMT_EVENT_QUEUED] = "SELECT count(*) FROM (SELECT 1 FROM events WHERE scenario = ?1 AND "
+			      "module_id = ?2 AND status = 'queued' LIMIT ?3)",
 
 	[STMT_WEBHOOK_GET] = "SELECT connection, url, events, remote_id, status, error, "
 			     "updated_at FROM webhooks WHERE scenario = ?1 AND module_id = ?2",

@@ -315,10 +315,14 @@ int store_hold_release(struct store *store, int64_t id, const char *scenario);
 #define STORE_EVENT_MAX_PAYLOAD (8 << 20) /* bytes of one event's JSON */
 
 /* Queues `payload` (the bundle the trigger will emit) for the instant
- * trigger `module_id` of `scenario`; committed when it returns. -E2BIG
- * above STORE_EVENT_MAX_PAYLOAD. */
+ * trigger `module_id` of `scenario`; committed when it returns. With a
+ * `key`, an event with the same key queued before (and remembered, see
+ * store_event_keys_expire) is not queued again: -EEXIST. -E2BIG above
+ * STORE_EVENT_MAX_PAYLOAD. */
 int store_event_enqueue(struct store *store, const char *scenario, const char *module_id,
-			const cJSON *payload, int64_t *ret_id);
+			const char *key, const cJSON *payload, int64_t *ret_id);
+/* Forgets the keys of events received before `before_ms`. */
+int store_event_keys_expire(struct store *store, int64_t before_ms);
 /* Takes the oldest free event of the trigger for cycle `cycle` of
  * `execution_id`: 0 with its id and payload (caller frees), -ENOENT when
  * the queue is empty. */
@@ -337,11 +341,14 @@ int store_event_list_taken(struct store *store, int64_t execution_id, cJSON **re
 int store_event_adopt(struct store *store, int64_t execution_id);
 /* Gives back every event held by a process that died; returns how many. */
 int store_event_release_abandoned(struct store *store);
+/* The execution that took event `id`: 0 while it is queued; -ENOENT when
+ * it is done (acknowledged) or unknown. */
+int store_event_execution(struct store *store, int64_t id, int64_t *ret);
 /* Events not yet done, by scenario: [{scenario, count}] ordered by name. */
 int store_event_counts(struct store *store, cJSON **ret);
-/* Events waiting (not taken) for one trigger. */
+/* Events waiting (not taken) for one trigger, counted up to `cap`. */
 int store_event_queued(struct store *store, const char *scenario, const char *module_id,
-		       int64_t *ret);
+		       int64_t cap, int64_t *ret);
 
 /* ---- webhooks registered at CloudConvert (never their secrets) ---- */
 

@@ -97,3 +97,46 @@ char *json_to_text(const cJSON *item)
 		return xstrdup(json_get_string(item, "name"));
 	return json_print(item);
 }
+
+/* RFC 3629's table, byte by byte: hand-written because the few lines are
+ * cheaper than a dependency for them. */
+bool json_utf8_valid(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text, *end = s + len;
+
+	while (s < end) {
+		unsigned char c = *s;
+		size_t n;
+		unsigned char lo = 0x80, hi = 0xbf;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return false;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if ((size_t)(end - s) <= n || s[1] < lo || s[1] > hi)
+			return false;
+		for (size_t i = 2; i <= n; i++)
+			if (s[i] < 0x80 || s[i] > 0xbf)
+				return false;
+		s += n + 1;
+	}
+	return true;
+}

@@ -32,3 +32,7 @@ bool json_get_bool(const cJSON *object, const char *key, bool fallback);
  * true/false, whole numbers without decimals, a file value → its name,
  * objects and arrays → compact JSON. Caller frees. */
 char *json_to_text(const cJSON *item);
+/* Whether `len` bytes are well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF, no NUL): what a JSON string may
+ * hold. */
+bool json_utf8_valid(const char *text, size_t len);

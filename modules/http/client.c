@@ -45,6 +45,7 @@ struct http_client {
 	struct http_transfer *cancelled; /* out of curl, done callback pending */
 	struct http_socket *sockets; /* watched for curl */
 	unsigned in_flight; /* flying + cancelled */
+	uint64_t outcomes[_HTTP_OUTCOME_MAX]; /* finished requests, for GET /metrics */
 	int closing; /* handles still closing after free */
 	bool freeing;
 };
@@ -320,6 +321,22 @@ unsigned http_client_in_flight(const struct http_client *client)
 	return client->in_flight;
 }
 
+const char *http_outcome_to_string(enum http_outcome outcome)
+{
+	static const char *const names[_HTTP_OUTCOME_MAX] = {
+		[HTTP_OUTCOME_2XX] = "2xx",	  [HTTP_OUTCOME_3XX] = "3xx",
+		[HTTP_OUTCOME_4XX] = "4xx",	  [HTTP_OUTCOME_5XX] = "5xx",
+		[HTTP_OUTCOME_FAILED] = "failed", [HTTP_OUTCOME_CANCELLED] = "cancelled",
+	};
+
+	return outcome < _HTTP_OUTCOME_MAX ? names[outcome] : NULL;
+}
+
+uint64_t http_client_outcomes(const struct http_client *client, enum http_outcome outcome)
+{
+	return outcome < _HTTP_OUTCOME_MAX ? client->outcomes[outcome] : 0;
+}
+
 /* Frees curl's side of a transfer; the transfer itself stays. */
 static void release_easy(struct http_transfer *t)
 {
@@ -411,6 +428,12 @@ static void finish_transfer(struct http_transfer *t, CURLcode result)
 	collect_info(t);
 	if (result != CURLE_OK)
 		status = transfer_error(t, result);
+	if (status < 0)
+		client->outcomes[HTTP_OUTCOME_FAILED]++;
+	else if (req->response.status >= 200 && req->response.status < 600)
+		client->outcomes[HTTP_OUTCOME_2XX + (req->response.status / 100 - 2)]++;
+	else
+		client->outcomes[HTTP_OUTCOME_FAILED]++;
 	unlink_transfer(&client->flying, t);
 	client->in_flight--;
 	req->transfer = NULL;
@@ -428,6 +451,7 @@ static void deliver_cancelled(struct http_client *client)
 
 		unlink_transfer(&client->cancelled, t);
 		client->in_flight--;
+		client->outcomes[HTTP_OUTCOME_CANCELLED]++;
 		req->transfer = NULL;
 		free_transfer(t);
 		log_outcome(req, -ECANCELED);

@@ -62,3 +62,17 @@ int http_client_request_start(struct http_client *client, struct http_request *r
 void http_client_request_cancel(struct http_request *req);
 /** Requests in flight (started, done not yet called). */
 unsigned http_client_in_flight(const struct http_client *client);
+
+/* How the requests a client finished ended, since it was created: answers
+ * by status class, and those that got no answer. */
+enum http_outcome {
+	HTTP_OUTCOME_2XX,
+	HTTP_OUTCOME_3XX,
+	HTTP_OUTCOME_4XX,
+	HTTP_OUTCOME_5XX,
+	HTTP_OUTCOME_FAILED, /* no answer: refused, timed out, reset, TLS */
+	HTTP_OUTCOME_CANCELLED,
+	_HTTP_OUTCOME_MAX,
+};
+const char *http_outcome_to_string(enum http_outcome outcome);
+uint64_t http_client_outcomes(const struct http_client *client, enum http_outcome outcome);

@@ -64,6 +64,8 @@ static const char *bad_header(const cJSON *headers)
 			return "too many headers";
 		if (!header_name_ok(h->string) || reserved(h->string))
 			return h->string;
+		if (cJSON_IsNull(h) || cJSON_IsNumber(h) || cJSON_IsBool(h))
+			continue;
 		if (!cJSON_IsString(h) || strpbrk(h->valuestring, "\r\n") ||
 		    strlen(h->valuestring) > MAX_HEADER_VALUE)
 			return h->string;
@@ -126,13 +128,42 @@ static int build_reply(struct module_run *run, const cJSON *body, struct webhook
 	return 0;
 }
 
+/* The headers to send: those of `headers` with a value, numbers and
+ * booleans as text, except Content-Type (any case), whose value goes to
+ * *ret_content_type (borrowed from `headers`). An empty mapping (null)
+ * leaves its header out, as Fusion does. NULL for no headers. */
+static cJSON *headers_to_send(const cJSON *headers, const char **ret_content_type)
+{
+	cJSON *out, *h;
+
+	if (!headers)
+		return NULL;
+	out = cJSON_CreateObject();
+	cJSON_ArrayForEach(h, headers) {
+		if (cJSON_IsNull(h))
+			continue;
+		if (cJSON_IsString(h) && !strcasecmp(h->string, "content-type"))
+			*ret_content_type = h->valuestring;
+		else if (cJSON_IsString(h))
+			cJSON_AddStringToObject(out, h->string, h->valuestring);
+		else {
+			_cleanup_free_ char *text = json_to_text(h);
+
+			cJSON_AddStringToObject(out, h->string, text);
+		}
+	}
+	return out;
+}
+
 int webhooks_respond_start(struct module_run *run)
 {
 	const cJSON *status = module_input(run, "status");
 	const cJSON *headers = module_input(run, "headers");
 	const struct webhook_host *host = run->env->webhooks;
-	struct webhook_reply reply = { .status = 200, .headers = headers };
+	struct webhook_reply reply = { .status = 200 };
+	_cleanup_json_ cJSON *other_headers = NULL;
 	_cleanup_free_ char *text = NULL;
+	const char *content_type = NULL;
 	const char *bad;
 	int r;
 
@@ -152,6 +183,12 @@ int webhooks_respond_start(struct module_run *run)
 	r = build_reply(run, module_input(run, "body"), &reply, &text);
 	if (r < 0)
 		return r;
+	/* A Content-Type the scenario gives wins over the one the body implies;
+	 * the server sends it once. */
+	other_headers = headers_to_send(headers, &content_type);
+	reply.headers = other_headers;
+	if (content_type)
+		reply.content_type = content_type;
 	if (!host || !host->respond || !run->event_id) {
 		module_run_log(run, LOG_LEVEL_INFO,
 			       "no HTTP caller: the run was not started by a custom webhook "

@@ -144,12 +144,7 @@ class CloudConvertTestCase(harness.ScenarioTestCase):
         return result.json()
 
     def outputs(self, execution, module_id):
-        """Every output bundle of module `module_id`, over all its operations."""
-        bundles = []
-        for op in execution["operations_list"]:
-            if op["module_id"] == str(module_id):
-                bundles.extend(op["output"] or [])
-        return bundles
+        return harness.module_outputs(execution, module_id)
 
     def error_of(self, execution, module_id):
         for op in execution["operations_list"]:

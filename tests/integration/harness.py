@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +32,26 @@ def binary(name):
         if os.path.exists(path):
             return path
     raise unittest.SkipTest("%s is not built" % name)
+
+
+def free_port():
+    """A loopback port free now (for a server that must know its own URL
+    before it starts)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def module_outputs(execution, module_id):
+    """Every output bundle of module `module_id` in an `execution --json`
+    document, over all its operations."""
+    bundles = []
+    for op in execution["operations_list"]:
+        if op["module_id"] == str(module_id):
+            bundles.extend(op["output"] or [])
+    return bundles
 
 
 class Result:

@@ -109,7 +109,13 @@ class DaemonKillTest(daemon_harness.DaemonTestCase):
                    if e["method"] == "POST" and e["path"] == "/v2/jobs" and e["status"] == 201]
         tags = collections.Counter((e["body"] or {}).get("tag") for e in created)
         twice = {tag: n for tag, n in tags.items() if n > 1}
-        self.assertEqual(twice, {}, "jobs created twice")
+        if twice:
+            # What happened to the jobs behind the tag, for the failure message.
+            jobs = self.fake.api("GET", "/v2/jobs?per_page=100&filter[tag]=%s"
+                                 % list(twice)[0])
+            self.fail("jobs created twice: %s; the jobs: %s" % (twice, [
+                (j["id"], j["status"], [(t["name"], t["status"], t.get("message"))
+                                        for t in j["tasks"]]) for j in jobs]))
         # Two modules per run: every manual run created at most two jobs.
         self.assertLessEqual(len(created), 2 * self.manual_runs())
         print("kills=%d executions=%s records=%s jobs=%d" % (

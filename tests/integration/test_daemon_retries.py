@@ -7,7 +7,6 @@ describes), and a 429 whose Retry-After asks for longer than the backoff."""
 
 import datetime
 import os
-import socket
 
 import daemon_harness
 import harness
@@ -37,14 +36,6 @@ flow:
 def ms(text):
     when = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
     return int(when.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class DaemonRetriesTest(daemon_harness.DaemonTestCase):
@@ -89,7 +80,7 @@ class DaemonRetriesTest(daemon_harness.DaemonTestCase):
         self.assertEqual(d.stop(), 0)
 
     def test_default_backoff_from_the_daemon_configuration(self):
-        port = free_port()
+        port = harness.free_port()
         self.add_scenario("fetcher.yaml", BACKOFF % ("http://127.0.0.1:%d" % port))
         d = self.daemon(extra_env={"SCENARIOD_RETRY_BACKOFF": "1s, 1s, 2s"})
         run = d.ctl("trigger", "fetcher", "--wait", "--json").json()

@@ -280,10 +280,12 @@ static void test_event_queue_in_order_across_processes(void **state)
 		_cleanup_json_ cJSON *p = cJSON_CreateObject();
 
 		cJSON_AddNumberToObject(p, "n", i);
-		assert_int_equal(store_event_enqueue(f->store, "hook", "1", p, &ids[i]), 0);
+		assert_int_equal(store_event_enqueue(f->store, "hook", "1", NULL, p, &ids[i]), 0);
 	}
-	assert_int_equal(store_event_queued(f->other, "hook", "1", &queued), 0);
+	assert_int_equal(store_event_queued(f->other, "hook", "1", 100, &queued), 0);
 	assert_int_equal(queued, 3);
+	assert_int_equal(store_event_queued(f->other, "hook", "1", 2, &queued), 0);
+	assert_int_equal(queued, 2);
 	/* Two processes take the two oldest, each once. */
 	assert_int_equal(store_event_take(f->store, "hook", "1", f->execution, 1, &id, &payload),
 			 0);
@@ -319,8 +321,8 @@ static void test_a_dead_runs_events_go_back(void **state)
 	cJSON *payload = NULL;
 	int64_t id = 0, first = 0, second = 0;
 
-	assert_int_equal(store_event_enqueue(f->store, "hook", "1", p, &first), 0);
-	assert_int_equal(store_event_enqueue(f->store, "hook", "1", p, &second), 0);
+	assert_int_equal(store_event_enqueue(f->store, "hook", "1", NULL, p, &first), 0);
+	assert_int_equal(store_event_enqueue(f->store, "hook", "1", NULL, p, &second), 0);
 	assert_int_equal(store_event_take(f->other, "hook", "1", f->execution, 1, &id, &payload),
 			 0);
 	cJSON_Delete(payload);
@@ -341,6 +343,25 @@ static void test_a_dead_runs_events_go_back(void **state)
 	assert_int_equal(store_event_take(f->other, "hook", "1", 8, 1, &id, &payload), 0);
 	assert_int_equal(id, second);
 	cJSON_Delete(payload);
+}
+
+static void test_the_same_event_is_queued_once(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_json_ cJSON *p = cJSON_Parse("{\"event\":\"job.finished\"}");
+	int64_t id = 0, again = 0, queued = 0;
+
+	assert_int_equal(store_event_enqueue(f->store, "cc", "1", "job.finished:J1", p, &id), 0);
+	assert_int_equal(store_event_enqueue(f->other, "cc", "1", "job.finished:J1", p, &again),
+			 -EEXIST);
+	assert_int_equal(store_event_enqueue(f->store, "cc", "1", "job.created:J1", p, &again), 0);
+	/* Another trigger keeps its own keys. */
+	assert_int_equal(store_event_enqueue(f->store, "cc", "2", "job.finished:J1", p, &again), 0);
+	assert_int_equal(store_event_queued(f->store, "cc", "1", 10, &queued), 0);
+	assert_int_equal(queued, 2);
+	/* Forgotten keys no longer hold an event back. */
+	assert_int_equal(store_event_keys_expire(f->store, time_now_ms() + 1), 0);
+	assert_int_equal(store_event_enqueue(f->store, "cc", "1", "job.finished:J1", p, &again), 0);
 }
 
 static void test_webhook_registrations_keep_no_secret(void **state)
@@ -386,6 +407,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_event_queue_in_order_across_processes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_dead_runs_events_go_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_same_event_is_queued_once, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_registrations_keep_no_secret, setup,
 						teardown),
 	};
