@@ -124,6 +124,9 @@ static void print_daemon_line(const cJSON *d)
 	       (long long)json_get_int(d, "workers", 0), (long long)json_get_int(d, "running", 0),
 	       (long long)json_get_int(d, "queued", 0),
 	       json_get_bool(d, "stopping", false) ? "; stopping" : "");
+	if (json_get_string(d, "listen"))
+		printf("HTTP on %s (port %lld)\n", json_get_string(d, "listen"),
+		       (long long)json_get_int(d, "listen_port", 0));
 }
 
 /* "success 2026-12-04T10:00:00.000Z", or "-" before the first run. Caller frees. */
@@ -154,6 +157,36 @@ static void add_scenario_row(struct table *t, const cJSON *s)
 			      incomplete ? incomplete : "-" };
 
 	table_add_row(t, row);
+}
+
+/* Instant triggers: each CloudConvert webhook's state, and the events
+ * waiting, one line a scenario that has either. */
+static void print_instant(const cJSON *scenarios)
+{
+	const cJSON *s;
+	bool first = true;
+
+	cJSON_ArrayForEach(s, scenarios) {
+		const cJSON *webhook = cJSON_GetObjectItem(s, "webhook");
+		int64_t queued = json_get_int(s, "events_queued", 0);
+		const char *problem = json_get_string(webhook, "problem");
+
+		if (!cJSON_IsObject(webhook) && queued == 0)
+			continue;
+		if (first)
+			printf("\n");
+		first = false;
+		printf("%s:", json_get_string(s, "name"));
+		if (cJSON_IsObject(webhook))
+			printf(" webhook %s%s%s%s%s", json_get_string(webhook, "status") ?: "?",
+			       json_get_string(webhook, "url") ? " " : "",
+			       json_get_string(webhook, "url") ?: "", problem ? ": " : "",
+			       problem ?: "");
+		if (queued > 0)
+			printf("%s%lld events queued", cJSON_IsObject(webhook) ? "; " : " ",
+			       (long long)queued);
+		printf("\n");
+	}
 }
 
 /* The human form of a status reply: the daemon, a table of scenarios, the
@@ -205,6 +238,7 @@ static void print_status(const cJSON *reply)
 		problems = true;
 		printf("%s\n", problem);
 	}
+	print_instant(scenarios);
 	if (incomplete)
 		printf("\nincomplete executions: %s%s%s\n", incomplete,
 		       next ? "; next automatic attempt " : "", next ? next : "");

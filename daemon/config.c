@@ -132,6 +132,30 @@ static int default_workers(void)
 }
 
 /* The numeric settings from SCENARIOD_* when no option set them. */
+/* The address CloudConvert calls back: http(s)://host[:port][/path],
+ * without a query, a fragment or a trailing slash (the daemon appends
+ * /webhooks/...). */
+static int complete_public_url(struct daemon_config *c, char **reterr_msg)
+{
+	const char *url = c->public_url, *host;
+	size_t len = strlen(url);
+
+	host = !strncmp(url, "https://", 8) ? url + 8 :
+	       !strncmp(url, "http://", 7)  ? url + 7 :
+					      NULL;
+	if (!host || !*host || *host == '/' || len > 2000 || strpbrk(url, "?# \t\r\n")) {
+		*reterr_msg =
+			xasprintf("--public-url: '%s' is not an http:// or https:// URL "
+				  "without a query (e.g. https://hooks.example.com/scenariod)",
+				  url);
+		return -EINVAL;
+	}
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	c->public_url = owned(c, xstrndup(url, len));
+	return 0;
+}
+
 static int complete_numbers(struct daemon_config *c, char **reterr_msg)
 {
 	static const struct {
@@ -208,6 +232,8 @@ int daemon_config_complete(struct daemon_config *c, char **reterr_msg)
 		c->listen = env("SCENARIOD_LISTEN");
 	if (!c->public_url)
 		c->public_url = env("SCENARIOD_PUBLIC_URL");
+	if (c->public_url && complete_public_url(c, reterr_msg) < 0)
+		return -EINVAL;
 	return complete_numbers(c, reterr_msg);
 }
 

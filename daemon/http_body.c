@@ -294,8 +294,11 @@ static int urlencoded_parse(struct http_body *body)
 			amp = end;
 		eq = memchr(p, '=', (size_t)(amp - p));
 		if (amp > p) {
-			_cleanup_free_ char *name = percent_decode(p, (size_t)((eq ? eq : amp) - p), true);
-			_cleanup_free_ char *value = eq ? percent_decode(eq + 1, (size_t)(amp - eq - 1), true) : xstrdup("");
+			_cleanup_free_ char *name =
+				percent_decode(p, (size_t)((eq ? eq : amp) - p), true);
+			_cleanup_free_ char *value =
+				eq ? percent_decode(eq + 1, (size_t)(amp - eq - 1), true) :
+				     xstrdup("");
 
 			if (++body->parts > HTTP_BODY_MAX_FIELDS ||
 			    strlen(name) > HTTP_BODY_MAX_NAME)

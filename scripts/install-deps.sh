@@ -25,6 +25,7 @@ clang-format
 ca-certificates
 tzdata
 git
+curl
 "
 
 missing=""

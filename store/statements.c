@@ -29,6 +29,12 @@
  * (owner_alive(), registered by store.c). */
 #define EXPIRED(now) "(lease_until < " now " OR NOT owner_alive(owner))"
 #define EXPIRED_I(now) "(i.lease_until < " now " OR NOT owner_alive(i.owner))"
+/* An event of table alias `ev` taken by a process that died (or whose lease
+ * ran out) for an execution no longer running. */
+#define EVENT_ABANDONED(now)                                                                    \
+	"(ev.status = 'taken' AND (ev.lease_until < " now " OR NOT owner_alive(ev.owner)) AND " \
+	"NOT EXISTS (SELECT 1 FROM executions x WHERE x.id = ev.execution_id AND "              \
+	"x.status = 'running'))"
 #define EXECUTION_ORDER " ORDER BY started_at DESC, id DESC LIMIT ?2"
 
 static const char *const stmt_sql[_STORE_STMT_MAX] = {
@@ -236,12 +242,13 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 	[STMT_EVENT_ENQUEUE] = "INSERT INTO events (scenario, module_id, payload, received_at, "
 			       "status) VALUES (?1, ?2, ?3, ?4, 'queued')",
 	/* The oldest event nobody holds (queued, or taken by a process that
-	 * died): checked and taken in one statement. */
+	 * died and whose execution is no longer running: a running one is
+	 * recovery's to replay): checked and taken in one statement. */
 	[STMT_EVENT_TAKE] = "UPDATE events SET status = 'taken', owner = ?3, lease_until = ?4, "
 			    "execution_id = ?5, cycle = ?6, deliveries = deliveries + 1 WHERE id = "
-			    "(SELECT id FROM events WHERE scenario = ?1 AND module_id = ?2 AND "
-			    "(status = 'queued' OR (status = 'taken' AND " EXPIRED(
-				    "?7") ")) "
+			    "(SELECT id FROM events ev WHERE scenario = ?1 AND module_id = ?2 AND "
+			    "(status = 'queued' OR " EVENT_ABANDONED(
+				    "?7") ") "
 					  "ORDER BY id LIMIT 1) RETURNING id, payload",
 	[STMT_EVENT_ACK] = "DELETE FROM events WHERE id = ?1 AND owner = ?2",
 	[STMT_EVENT_RELEASE] = "UPDATE events SET status = 'queued', owner = NULL, "
@@ -252,8 +259,8 @@ static const char *const stmt_sql[_STORE_STMT_MAX] = {
 	[STMT_EVENT_OF_EXECUTION] = "SELECT id, cycle FROM events WHERE execution_id = ?1 AND "
 				    "status = 'taken' ORDER BY id",
 	[STMT_EVENT_RELEASE_ABANDONED] =
-		"UPDATE events SET status = 'queued', owner = NULL, lease_until = NULL, "
-		"execution_id = NULL, cycle = NULL WHERE status = 'taken' AND " EXPIRED("?1"),
+		"UPDATE events AS ev SET status = 'queued', owner = NULL, lease_until = NULL, "
+		"execution_id = NULL, cycle = NULL WHERE " EVENT_ABANDONED("?1"),
 	[STMT_EVENT_ADOPT] =
 		"UPDATE events SET owner = ?2, lease_until = ?3 WHERE execution_id = ?1 "
 		"AND status = 'taken' AND (" EXPIRED("?4") " OR owner = ?2)",

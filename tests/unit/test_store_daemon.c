@@ -330,6 +330,10 @@ static void test_a_dead_runs_events_go_back(void **state)
 			 0);
 	cJSON_Delete(payload);
 	kill_owners(f, "events");
+	/* Its execution is still running (for recovery to replay): another
+	 * run must not take its events meanwhile. */
+	assert_int_equal(store_event_take(f->store, "hook", "1", 9, 1, &id, &payload), -ENOENT);
+	assert_int_equal(store_event_release_abandoned(f->store), 0);
 	/* Recovery takes the dead run's events over and settles each. */
 	assert_int_equal(store_event_adopt(f->store, f->execution), 0);
 	assert_int_equal(store_event_ack(f->store, first), 0);
