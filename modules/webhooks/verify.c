@@ -231,7 +231,8 @@ static bool decode_digest(const char *text, unsigned char out[32])
 
 	if (len == 64) {
 		for (size_t i = 0; i < 32; i++) {
-			int hi = hex_digit_value(text[2 * i]), lo = hex_digit_value(text[2 * i + 1]);
+			int hi = hex_digit_value(text[2 * i]),
+			    lo = hex_digit_value(text[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				return false;
